@@ -1,0 +1,96 @@
+"""What extraction returns: printed cells, issues and report metadata.
+
+This is the contract behind ``python -m helpers extract`` (one JSON object per
+file) and the rows of ``data/processed/cells`` and ``issues``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CellStatus = Literal["number", "blank", "na_marker", "text", "absent"]
+ReportStatus = Literal["ok", "partial", "failed", "unsupported"]
+Severity = Literal["error", "warning", "info"]
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(slots=True)
+class CellValue:
+    """One codebook cell as printed.
+
+    ``value`` is a number only when ``status == "number"``; a blank stays
+    ``None`` with status ``blank`` and is never turned into 0 here.
+    ``printed`` is the cell's text as it appeared (after whitespace trim).
+    ``where`` locates it in the source: table, row and column, or page.
+    """
+
+    value: float | int | None
+    status: CellStatus
+    printed: str = ""
+    where: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "status": self.status, "printed": self.printed}
+
+
+ABSENT = CellValue(None, "absent", "")
+
+
+@dataclass(slots=True)
+class Issue:
+    """One failed rule or extraction problem.
+
+    ``rule`` is a stable identifier (e.g. ``t3.row_total``, ``extract.ambiguous_split``);
+    ``cells`` are the codebook keys involved; ``expected``/``actual`` are set
+    for arithmetic rules.  ``message`` names the file and, where known, the
+    table, row and cell.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    cells: list[str] = field(default_factory=list)
+    expected: float | None = None
+    actual: float | None = None
+    path: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "cells": list(self.cells),
+        }
+        if self.expected is not None or self.actual is not None:
+            out["expected"] = self.expected
+            out["actual"] = self.actual
+        return out
+
+
+@dataclass(slots=True)
+class ExtractResult:
+    path: str
+    status: ReportStatus
+    edition: str | None = None  # "2019" | "2021" | None
+    agency: str | None = None
+    year: int | None = None
+    kind: str | None = None  # reader: text | html | pdf | docx
+    cells: dict[str, CellValue] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def value(self, key: str) -> float | int | None:
+        c = self.cells.get(key)
+        return c.value if c is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "edition": self.edition,
+            "agency": self.agency,
+            "year": self.year,
+            "cells": {k: v.to_json() for k, v in self.cells.items()},
+            "issues": [i.to_json() for i in self.issues],
+        }
