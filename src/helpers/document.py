@@ -114,27 +114,37 @@ def grid_from_spans(
     carrying the origin.  Spans are clamped to sane bounds so that hostile
     markup (``rowspan=100000``) cannot blow up memory.
     """
-    grid: dict[tuple[int, int], Cell] = {}
     n_rows = len(rows)
-    width = 0
+    # slots[r][c] is the cell covering (r, c), None while free; rows grow
+    # to the right as cells are placed.
+    slots: list[list[Cell | None]] = [[] for _ in range(n_rows)]
     for r, row in enumerate(rows):
+        line = slots[r]
         c = 0
         for text, rowspan, colspan in row:
-            while (r, c) in grid:
+            n = len(line)
+            while c < n and line[c] is not None:
                 c += 1
             rowspan = max(1, min(int(rowspan or 1), n_rows - r))
             colspan = max(1, min(int(colspan or 1), 64))
             cell = Cell(text, (r, c))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    grid.setdefault((r + dr, c + dc), cell)
-            c += colspan
-            width = max(width, c)
+            end = c + colspan
+            if rowspan == 1 and colspan == 1 and c == n:
+                line.append(cell)  # the common case: next free slot at the end
+            else:
+                for target in slots[r : r + rowspan]:
+                    if len(target) < end:
+                        target.extend([None] * (end - len(target)))
+                    for cc in range(c, end):
+                        if target[cc] is None:  # an earlier cell keeps its slot
+                            target[cc] = cell
+            c = end
     out: list[list[Cell]] = []
-    for r in range(n_rows):
-        line = [grid.get((r, c)) for c in range(width)]
+    for r, line in enumerate(slots):
         # trailing slots never filled stay absent (ragged right edge)
         while line and line[-1] is None:
             line.pop()
-        out.append([x if x is not None else Cell("", (r, i)) for i, x in enumerate(line)])
+        if None in line:
+            line = [x if x is not None else Cell("", (r, i)) for i, x in enumerate(line)]
+        out.append(line)  # type: ignore[arg-type]
     return out

@@ -1,0 +1,147 @@
+"""From a report file to canonical cells: read → tokenise → map → validate.
+
+:func:`extract_path` is what ``python -m helpers extract`` and the build call
+for each file.  It never raises: a broken file gives a result with status
+``failed`` (or ``unsupported``) and an issue that says why.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import codebook as _codebook
+from .document import Document
+from .edition import detect
+from .metadata import report_year_and_agency
+from .read import read_document
+from .result import ABSENT, CellValue, ExtractResult, Issue
+from .tables import Mapper
+from .tokens import document_rows
+
+# Markers of the pre-2019 outline (2008 Regulations era): statistics table
+# with 指标名称/计量单位, sections on 依申请公开和不予公开 / 收费及减免.
+_OLD_OUTLINE = re.compile(r"指标名称|计量单位|历年累计|依申请公开和不予公开|收费及减免|政府信息公开情况统计表|不予公开情况")
+
+
+def _finish(result: ExtractResult) -> ExtractResult:
+    return result
+
+
+def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
+    path = doc.path
+    result = ExtractResult(path=path, status="ok", kind=doc.kind)
+    if doc.status != "ok":
+        result.status = doc.status
+        result.issues.append(Issue(f"read.{doc.status}", "error", doc.message or f"{path}: not readable", path=path))
+        return result
+    cb = _codebook.load()
+    for note in doc.notes:
+        result.issues.append(Issue("read.note", "warning", note, path=path))
+    try:
+        rows = document_rows(doc, cb)
+        edition, votes = detect(rows, cb)
+        mapper = Mapper(cb, edition, path)
+        mapper.feed(rows)
+        mapped = mapper.result()
+    except Exception as exc:  # an extractor bug must not stop a build
+        result.status = "failed"
+        result.issues.append(
+            Issue("extract.crash", "error", f"{path}: extraction failed: {type(exc).__name__}: {exc}", path=path)
+        )
+        return result
+    year, agency = report_year_and_agency(doc)
+    result.year, result.agency, result.edition = year, agency, edition
+    result.issues.extend(mapped.issues)
+
+    found_any = any(mapped.rows_found.values())
+    if not found_any:
+        text = doc.text()
+        if year is not None and year <= 2018:
+            result.status = "unsupported"
+            result.issues.append(
+                Issue(
+                    "extract.pre2019",
+                    "error",
+                    f"{path}: a {year} report: the standard tables of the 2019 State Council format are absent "
+                    "(reports before 2019 used provincial formats); not parsed",
+                    path=path,
+                )
+            )
+        else:
+            result.status = "failed"
+            hint = (
+                " The text follows the pre-2019 outline (统计表 with 指标名称/计量单位 or sections such as 依申请公开和不予公开)."
+                if _OLD_OUTLINE.search(text)
+                else ""
+            )
+            result.issues.append(
+                Issue(
+                    "extract.no_tables",
+                    "error",
+                    f"{path}: none of the three standard tables (主动公开 / 收到和处理申请 / 行政复议、行政诉讼) "
+                    f"was found.{hint}",
+                    path=path,
+                )
+            )
+        return result
+
+    if edition is None:
+        result.issues.append(
+            Issue(
+                "extract.edition_unknown",
+                "warning",
+                f"{path}: the edition cannot be told from the labels (Table 2 missing or mixed; votes {votes}); "
+                "only the cells common to both editions are listed",
+                path=path,
+            )
+        )
+
+    keys = cb.keys_for(edition)
+    cells: dict[str, CellValue] = {k: mapped.cells.get(k, ABSENT) for k in keys}
+    for k, v in mapped.cells.items():  # printed rows outside the edition (e.g. a hybrid)
+        if k not in cells:
+            cells[k] = v
+    result.cells = cells
+
+    # what is missing
+    partial_reasons: list[str] = []
+    missing_tables = [t for t in ("t2", "t3", "t4") if not mapped.rows_found[t]]
+    names = {"t2": "Table 2 (主动公开)", "t3": "Table 3 (收到和处理申请)", "t4": "Table 4 (行政复议、行政诉讼)"}
+    if missing_tables:
+        partial_reasons.append("missing " + ", ".join(names[t] for t in missing_tables))
+    if mapped.rows_found["t3"]:
+        leaves = cb.t3_leaves(mapped.split_other)
+        missing_rows = [r for r in leaves if r not in mapped.rows_found["t3"]]
+        if missing_rows:
+            partial_reasons.append(f"Table 3 rows not found: {', '.join(missing_rows)}")
+    if mapped.rows_found["t2"] and edition:
+        missing_t2 = [r for r in cb.t2_rows[edition] if r not in mapped.rows_found["t2"]]
+        if missing_t2:
+            partial_reasons.append(f"Table 2 rows not found: {', '.join(missing_t2)}")
+    unread = [k for k, v in cells.items() if v.status == "text" and v.value is None and "|" in v.printed]
+    if unread:
+        partial_reasons.append(f"{len(unread)} cell(s) ambiguous")
+    for reason in partial_reasons:
+        result.issues.append(Issue("extract.partial", "warning", f"{path}: {reason}", path=path))
+    result.status = "partial" if partial_reasons else "ok"
+
+    try:
+        from .validate import check_report
+
+        result.issues.extend(check_report(result, split_other=mapped.split_other, level=level))
+    except ImportError:  # pragma: no cover - during bootstrap
+        pass
+    return _finish(result)
+
+
+def extract_path(path: str, level: str | None = None) -> ExtractResult:
+    """Read and extract one file. Never raises."""
+    try:
+        doc = read_document(path)
+    except Exception as exc:  # pragma: no cover - read_document already guards
+        return ExtractResult(
+            path=path,
+            status="failed",
+            issues=[Issue("read.failed", "error", f"{path}: {type(exc).__name__}: {exc}", path=path)],
+        )
+    return extract_document(doc, level=level)

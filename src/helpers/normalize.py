@@ -1,0 +1,110 @@
+"""Label normalisation: one function decides when two printed labels are the same.
+
+Printed labels differ in width (（一） vs (一)), spacing (``总 计``), line
+breaks inside cells, quote and dash styles, and enumerator punctuation
+(``1.`` ``1、`` ``1．``).  :func:`norm_label` folds all of these so that label
+lookups are plain dictionary hits.  Traditional characters and injected pinyin
+are handled by :func:`fold_variants`, used only as a second chance because it
+is slower.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Characters removed outright: every kind of whitespace and quotation mark.
+_DROP = dict.fromkeys(
+    map(
+        ord,
+        " \t\r\n\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+        "\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u3000\ufeff"
+        "\"'“”‘’「」『』〝〞‟„`´",
+    )
+)
+# Characters mapped to one representative (applied after NFKC).
+_MAP = {
+    ord("【"): "(",
+    ord("】"): ")",
+    ord("〔"): "(",
+    ord("〕"): ")",
+    ord("［"): "(",
+    ord("］"): ")",
+    ord("["): "(",
+    ord("]"): ")",
+    ord("﹙"): "(",
+    ord("﹚"): ")",
+    ord("〈"): "<",
+    ord("〉"): ">",
+    ord("—"): "-",
+    ord("–"): "-",
+    ord("－"): "-",
+    ord("―"): "-",
+    ord("‐"): "-",
+    ord("‑"): "-",
+    ord("、"): "、",
+    ord("，"): ",",
+    ord("；"): ";",
+    ord("："): ":",
+    ord("．"): ".",
+    ord("。"): "。",
+}
+_TABLE = {**_DROP, **_MAP}
+
+# "1、" "1)" "(1)" → "1." ; a Chinese numeral enumerator keeps its form.
+_ENUM_DIGIT = re.compile(r"^\(?(\d{1,2})(?:[.、)]|\))")
+_ENUM_LEAD = re.compile(r"^(?:\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、|\(?\d{1,2}[.、)])+")
+
+
+@lru_cache(maxsize=65536)
+def norm_label(text: str) -> str:
+    """Fold a printed label to its comparison form.
+
+    >>> norm_label("（二）部分公开（区分处理的，只计这一情 形，不计其他情形）")
+    '(二)部分公开(区分处理的,只计这一情形,不计其他情形)'
+    >>> norm_label("1、属于国家秘密") == norm_label("1．属于国家秘密") == "1.属于国家秘密"
+    True
+    >>> norm_label("危及“三安全一稳定”")
+    '危及三安全一稳定'
+    """
+    s = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    m = _ENUM_DIGIT.match(s)
+    if m:
+        s = f"{m.group(1)}." + s[m.end():]
+    return s.rstrip(":")
+
+
+def strip_enumerator(norm: str) -> str:
+    """Remove leading enumerators from a normalised label: ``(三)1.属于…`` → ``属于…``."""
+    return _ENUM_LEAD.sub("", norm)
+
+
+def norm_text(text: str) -> str:
+    """Fold running text for scanning: like :func:`norm_label` but keeps nothing
+    positional (used on whole lines whose labels and digits are run together)."""
+    return unicodedata.normalize("NFKC", text).translate(_TABLE)
+
+
+# Pinyin injected after characters by some mirror sites: 區(qū), 數(shù).
+_PINYIN = re.compile(r"\([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,7}\)")
+
+_converter = None
+
+
+def fold_variants(text: str) -> str:
+    """Second-chance folding: drop injected pinyin and convert Traditional to
+    Simplified characters (OpenCC tables).  Slower; used only for text that
+    did not match as it stood."""
+    global _converter
+    s = _PINYIN.sub("", text)
+    if _converter is None:
+        try:
+            import opencc  # opencc-python-reimplemented
+
+            _converter = opencc.OpenCC("t2s")
+        except Exception:  # pragma: no cover - dependency missing
+            _converter = False
+    if _converter:
+        s = _converter.convert(s)
+    return s

@@ -1,0 +1,79 @@
+"""Text dumps: plain text, tab-separated exports, ``|``-separated and Markdown tables.
+
+Lines holding a tab or a ``|`` separator are table rows: consecutive ones form
+one :class:`~helpers.document.Table` (``source="text"``) whose cells are the
+separated fields, so an empty field stays an empty (blank) cell.  Every other
+line is a :class:`~helpers.document.Paragraph`; the table mapper splits such
+lines into label text and numbers itself (space-separated rows, one cell per
+line, digits run together).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..document import Cell, Document, Paragraph, Table
+from .encoding import decode_bytes, looks_like_mojibake
+
+_MD_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def _pipe_cells(line: str) -> list[str]:
+    s = line.strip()
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|"):
+        s = s[:-1]
+    return [c.strip() for c in s.split("|")]
+
+
+def split_lines(text: str) -> list[list[str] | str]:
+    """Classify each line: a list of fields for table rows, a string otherwise.
+
+    Empty lines and lines holding only separators are dropped, Markdown rule
+    lines (``|---|---|``) too.
+    """
+    out: list[list[str] | str] = []
+    for raw in text.splitlines():
+        line = raw.rstrip("\r\n")
+        stripped = line.strip()
+        if not stripped or stripped in ("|", "||"):
+            continue
+        if "\t" in line and stripped.replace("\t", ""):
+            out.append([c.strip() for c in line.split("\t")])
+        elif "|" in stripped and stripped != "|":
+            if _MD_RULE.match(stripped):
+                continue
+            cells = _pipe_cells(stripped)
+            if len(cells) >= 2:
+                out.append(cells)
+            else:  # a cell followed by a lone separator: "行政规范性文件 |"
+                out.append(cells[0] if cells else stripped)
+        else:
+            out.append(stripped)
+    return out
+
+
+def read_text(path: str, data: bytes) -> Document:
+    text, encoding = decode_bytes(data, path)
+    doc = Document(path=path, kind="text", encoding=encoding)
+    if looks_like_mojibake(text):
+        doc.notes.append(
+            f"{path}: the text looks like UTF-8 read as GBK (mojibake); labels may not be recognised"
+        )
+    rows: list[list[Cell]] = []
+
+    def flush() -> None:
+        if rows:
+            doc.blocks.append(Table([list(r) for r in rows], source="text"))
+            rows.clear()
+
+    for item in split_lines(text):
+        if isinstance(item, list):
+            r = len(rows)
+            rows.append([Cell(t, (r, c)) for c, t in enumerate(item)])
+        else:
+            flush()
+            doc.blocks.append(Paragraph(item))
+    flush()
+    return doc

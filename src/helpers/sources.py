@@ -1,0 +1,500 @@
+"""Provenance of the raw reports: ``data/raw/sources.csv``.
+
+Every file in ``data/raw`` is kept exactly as received and is listed once in
+``sources.csv`` with its agency, year, level, province, source, retrieval date,
+sha256, kind (``original`` or ``transcription``), edition and a note.
+
+* :func:`load_sources` reads the table.
+* :func:`verify_sources` checks that every listed file exists with the listed
+  hash and that no unlisted file sits in ``data/raw``.  A changed file is
+  refused with a message naming the file and both hashes.
+* :func:`add_report` copies reports a researcher has downloaded into
+  ``data/raw`` under a clear name and appends their rows, refusing exact
+  duplicates and never overwriting an existing file.
+
+Raw files are never modified by anything in this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import hashlib
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Sequence
+
+SOURCES_NAME = "sources.csv"
+
+FIELDS: tuple[str, ...] = (
+    "file",
+    "agency",
+    "year",
+    "level",
+    "province",
+    "source",
+    "retrieved",
+    "sha256",
+    "kind",
+    "edition",
+    "note",
+)
+
+KINDS = ("original", "transcription")
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One row of ``sources.csv``; every field is the string as written."""
+
+    file: str
+    agency: str = ""
+    year: str = ""
+    level: str = ""
+    province: str = ""
+    source: str = ""
+    retrieved: str = ""
+    sha256: str = ""
+    kind: str = ""
+    edition: str = ""
+    note: str = ""
+
+    @property
+    def year_int(self) -> int | None:
+        """The report year as an integer, or ``None`` when it is not a plain year."""
+        y = self.year.strip()
+        return int(y) if re.fullmatch(r"\d{4}", y) else None
+
+    def as_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+AddStatus = Literal["added", "duplicate", "missing", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What :func:`add_report` did with one input path.
+
+    ``status``: ``added`` (copied and listed), ``duplicate`` (same sha256 is
+    already listed; nothing copied), ``missing`` (no such file) or ``failed``.
+    ``file`` is the name inside ``data/raw`` (the new one, or for a duplicate
+    the one already listed).
+    """
+
+    path: Path
+    status: AddStatus
+    file: str | None = None
+    sha256: str | None = None
+    message: str = ""
+    row: SourceRow | None = None
+
+
+# --------------------------------------------------------------------------
+# reading and hashing
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sources_path(raw_dir: str | os.PathLike[str]) -> Path:
+    return Path(raw_dir) / SOURCES_NAME
+
+
+def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    # utf-8-sig tolerates a byte-order mark left by a spreadsheet program.
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        rows = [{k: (v or "") for k, v in r.items() if k is not None} for r in reader]
+    return header, rows
+
+
+def load_sources(raw_dir: str | os.PathLike[str]) -> list[SourceRow]:
+    """Rows of ``<raw_dir>/sources.csv`` in file order.
+
+    Missing columns read as empty strings; unknown columns are ignored.
+    Raises ``FileNotFoundError`` when there is no ``sources.csv``.
+    """
+    _, rows = _read_table(_sources_path(raw_dir))
+    return [SourceRow(**{k: r.get(k, "").strip() for k in FIELDS}) for r in rows]
+
+
+def _listed_files(raw_dir: Path) -> list[str]:
+    """Every non-hidden file under ``raw_dir`` (posix relative paths), except sources.csv."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(raw_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            rel = Path(dirpath, name).relative_to(raw_dir).as_posix()
+            if rel == SOURCES_NAME:
+                continue
+            out.append(rel)
+    return out
+
+
+def verify_sources(raw_dir: str | os.PathLike[str]) -> list[str]:
+    """Check ``data/raw`` against ``sources.csv``; return one string per problem.
+
+    An empty list means: every listed file exists and has its listed sha256,
+    and every file in ``raw_dir`` (other than ``sources.csv`` and hidden files)
+    is listed exactly once.
+    """
+    raw = Path(raw_dir)
+    problems: list[str] = []
+    table = _sources_path(raw)
+    if not raw.is_dir():
+        return [f"{raw}: raw data directory does not exist"]
+    if not table.is_file():
+        return [f"{table}: missing; every raw file must be listed there with its sha256"]
+    try:
+        header, dict_rows = _read_table(table)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return [f"{table}: cannot be read as UTF-8 CSV ({exc})"]
+    missing_cols = [c for c in FIELDS if c not in header]
+    if missing_cols:
+        problems.append(f"{table}: missing column(s) {', '.join(missing_cols)}")
+    if "file" not in header or "sha256" not in header:
+        return problems
+
+    seen: dict[str, int] = {}
+    for line_no, r in enumerate(dict_rows, start=2):
+        name = (r.get("file") or "").strip()
+        expected = (r.get("sha256") or "").strip().lower()
+        where = f"{SOURCES_NAME} line {line_no}"
+        if not name:
+            problems.append(f"{where}: empty file name")
+            continue
+        if name in seen:
+            problems.append(f"{name}: listed twice in {SOURCES_NAME} (lines {seen[name]} and {line_no})")
+            continue
+        seen[name] = line_no
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts or name == SOURCES_NAME:
+            problems.append(f"{name}: {where} must name a file inside {raw}")
+            continue
+        kind = (r.get("kind") or "").strip()
+        if "kind" in header and kind not in KINDS:
+            problems.append(f"{name}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        if not re.fullmatch(r"[0-9a-f]{64}", expected):
+            problems.append(f"{name}: {where} has no valid sha256 ({expected!r})")
+            continue
+        path = raw / rel
+        if not path.is_file():
+            problems.append(f"{name}: listed in {SOURCES_NAME} but missing from {raw}")
+            continue
+        actual = sha256_file(path)
+        if actual != expected:
+            problems.append(
+                f"{name}: changed since it was recorded: expected sha256 {expected}, "
+                f"actual {actual}. Raw files are never edited; restore the original "
+                f"or add the new version as a new file."
+            )
+
+    for rel in _listed_files(raw):
+        if rel not in seen:
+            problems.append(
+                f"{rel}: in {raw} but not listed in {SOURCES_NAME} "
+                f"(add it with `python -m helpers add`)"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------
+# adding reports
+
+_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def slug_name(path: str | os.PathLike[str], year: int | str | None = None) -> str:
+    """The name a downloaded report gets in ``data/raw``: ``<stem>_<year>.<ext>``.
+
+    The stem is lowercased and every run of characters outside ``a-z0-9`` is
+    replaced by one ``_`` (so names stay ASCII-safe on every file system); a
+    stem with no letter left (e.g. an all-Chinese file name) becomes
+    ``report``/``report_<digits>``.  ``_<year>`` is appended when the year is
+    known and not already in the stem.
+    """
+    p = Path(path)
+    stem = _UNSAFE.sub("_", p.stem.lower()).strip("_")
+    if not re.search(r"[a-z]", stem):
+        stem = "report" + (f"_{stem}" if stem else "")
+    y = str(year).strip() if year is not None else ""
+    if y and y not in stem:
+        stem = f"{stem}_{y}"
+    ext = _UNSAFE.sub("", p.suffix.lower())
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _detected(detect: Callable[[Path], Any] | None, path: Path) -> tuple[dict[str, str], str]:
+    """agency/year/edition from ``detect(path)``; empty strings when unknown."""
+    out = {"agency": "", "year": "", "edition": ""}
+    if detect is None:
+        return out, ""
+    try:
+        info = detect(path)
+    except Exception as exc:  # a detector failure must not lose the file
+        return out, f"detection failed ({type(exc).__name__}: {exc}); agency/year/edition left empty"
+    if info is None:
+        return out, ""
+    for key in out:
+        value = getattr(info, key, None)
+        out[key] = "" if value is None else str(value).strip()
+    return out, ""
+
+
+def _row_line(header: Sequence[str], row: SourceRow) -> str:
+    buf = io.StringIO()
+    values = row.as_dict()
+    csv.writer(buf, lineterminator="\n").writerow([values.get(h, "") for h in header])
+    return buf.getvalue()
+
+
+def _append_row_atomically(table: Path, row: SourceRow) -> None:
+    """Append one row to ``table`` by writing a complete new file and renaming it.
+
+    The existing bytes are kept as they are; readers never see a half-written
+    table.  A missing table is created with the standard header.
+    """
+    if table.exists():
+        old = table.read_bytes()
+        header, _ = _read_table(table)
+        if not header:  # an empty file: start it again with the standard header
+            header = list(FIELDS)
+            old = (",".join(FIELDS) + "\n").encode("utf-8")
+    else:
+        header = list(FIELDS)
+        old = ",".join(FIELDS).encode("utf-8") + b"\n"
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    new = old + _row_line(header, row).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-sources-", suffix=".csv", dir=table.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(new)
+            f.flush()
+            os.fsync(f.fileno())
+        if table.exists():
+            shutil.copymode(table, tmp)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, table)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _place_copy(src: Path, raw: Path, name: str, taken: set[str]) -> str:
+    """Copy ``src`` into ``raw`` under ``name`` or ``name`` with ``_2``, ``_3``…; never overwrite.
+
+    The bytes go to a hidden temporary file first and are then linked into
+    place, so a name either holds the complete copy or does not exist.
+    """
+    stem, dot, ext = name.partition(".")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-add-", dir=raw)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, _CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        n = 1
+        while True:
+            candidate = name if n == 1 else f"{stem}_{n}{dot}{ext}"
+            n += 1
+            if candidate in taken or candidate == SOURCES_NAME or (raw / candidate).exists():
+                continue
+            try:
+                os.link(tmp, raw / candidate)
+            except FileExistsError:
+                continue
+            except OSError:
+                # file systems without hard links: exclusive create, then copy
+                try:
+                    with open(raw / candidate, "xb") as out, open(tmp, "rb") as inp:
+                        shutil.copyfileobj(inp, out, _CHUNK)
+                except FileExistsError:
+                    continue
+            return candidate
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def add_report(
+    raw_dir: str | os.PathLike[str],
+    paths: Iterable[str | os.PathLike[str]],
+    source_url: str | None = None,
+    detect: Callable[[Path], Any] | None = None,
+) -> list[AddOutcome]:
+    """Copy downloaded reports into ``raw_dir`` and list them in ``sources.csv``.
+
+    For each path: a file whose sha256 is already listed is refused as
+    ``duplicate`` (nothing copied); otherwise it is copied byte for byte under
+    :func:`slug_name` (with ``_2``, ``_3``… when that name is taken — an
+    existing file is never overwritten) and one row is appended to
+    ``sources.csv`` (written to a temporary file, then renamed into place):
+    kind ``original``, retrieved = today, source = ``source_url`` or
+    ``added by hand from <path>``, and agency/year/edition from
+    ``detect(path)`` — any callable returning an object with those attributes,
+    or ``None`` — left empty when unknown.
+    """
+    raw = Path(raw_dir)
+    raw.mkdir(parents=True, exist_ok=True)
+    table = _sources_path(raw)
+    existing = load_sources(raw) if table.exists() else []
+    by_hash = {r.sha256.lower(): r.file for r in existing if r.sha256}
+    taken = {r.file for r in existing}
+    today = _dt.date.today().isoformat()
+    outcomes: list[AddOutcome] = []
+
+    for given in paths:
+        src = Path(given)
+        if not src.is_file():
+            outcomes.append(AddOutcome(src, "missing", message=f"{src}: no such file"))
+            continue
+        digest = sha256_file(src)
+        if digest in by_hash:
+            outcomes.append(
+                AddOutcome(
+                    src,
+                    "duplicate",
+                    file=by_hash[digest],
+                    sha256=digest,
+                    message=f"{src}: identical to {by_hash[digest]} (sha256 {digest}); not added",
+                )
+            )
+            continue
+        info, warning = _detected(detect, src)
+        name = slug_name(src, info["year"] or None)
+        try:
+            placed = _place_copy(src, raw, name, taken)
+        except OSError as exc:
+            outcomes.append(AddOutcome(src, "failed", sha256=digest, message=f"{src}: copy failed: {exc}"))
+            continue
+        copied = sha256_file(raw / placed)
+        if copied != digest:  # the source changed while we copied it
+            os.unlink(raw / placed)
+            outcomes.append(
+                AddOutcome(src, "failed", sha256=digest, message=f"{src}: changed while being copied; try again")
+            )
+            continue
+        row = SourceRow(
+            file=placed,
+            agency=info["agency"],
+            year=info["year"],
+            source=source_url or f"added by hand from {src.resolve()}",
+            retrieved=today,
+            sha256=digest,
+            kind="original",
+            edition=info["edition"],
+        )
+        try:
+            _append_row_atomically(table, row)
+        except BaseException:
+            os.unlink(raw / placed)  # keep data/raw and sources.csv consistent
+            raise
+        by_hash[digest] = placed
+        taken.add(placed)
+        msg = f"{src} -> {raw / placed}"
+        if warning:
+            msg += f" ({warning})"
+        outcomes.append(AddOutcome(src, "added", file=placed, sha256=digest, message=msg, row=row))
+    return outcomes
+
+
+# --------------------------------------------------------------------------
+# command line (``python -m helpers.sources``; ``python -m helpers add`` can delegate here)
+
+
+@dataclass(frozen=True, slots=True)
+class _Given:
+    agency: str | None
+    year: str | None
+    edition: str | None
+
+
+def _combine(detect: Callable[[Path], Any] | None, given: _Given) -> Callable[[Path], Any] | None:
+    if detect is None and given == _Given(None, None, None):
+        return None
+
+    def combined(path: Path) -> _Given:
+        found = detect(path) if detect is not None else None
+
+        def pick(key: str) -> str | None:
+            value = getattr(given, key)
+            return value if value is not None else getattr(found, key, None)
+
+        return _Given(pick("agency"), pick("year"), pick("edition"))
+
+    return combined
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of the ``add`` command."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="downloaded report files")
+    parser.add_argument("--source", metavar="URL", help="where the files were downloaded from")
+    parser.add_argument("--raw-dir", default="data/raw", help="raw data directory (default: data/raw)")
+    parser.add_argument("--agency", help="agency (overrides detection)")
+    parser.add_argument("--year", help="report year (overrides detection)")
+    parser.add_argument("--edition", help='template edition, "2019" or "2021" (overrides detection)')
+
+
+def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = None) -> int:
+    """Run ``add``; print one line per file; exit status 1 if any file was missing or failed."""
+    outcomes = add_report(
+        args.raw_dir,
+        args.paths,
+        source_url=args.source,
+        detect=_combine(detect, _Given(args.agency, args.year, args.edition)),
+    )
+    for o in outcomes:
+        print(f"{o.status}: {o.message}")
+    return 1 if any(o.status in ("missing", "failed") for o in outcomes) else 0
+
+
+def run_verify(raw_dir: str | os.PathLike[str] = "data/raw") -> int:
+    problems = verify_sources(raw_dir)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if not problems:
+        print(f"{raw_dir}: {len(load_sources(raw_dir))} files, all listed and unchanged")
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None, detect: Callable[[Path], Any] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.sources", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_arguments(sub.add_parser("add", help="copy downloaded reports into data/raw and list them"))
+    v = sub.add_parser("verify", help="check data/raw against sources.csv")
+    v.add_argument("--raw-dir", default="data/raw")
+    args = parser.parse_args(argv)
+    if args.command == "add":
+        return run_add(args, detect)
+    return run_verify(args.raw_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""Turn a neutral document into rows of typed tokens.
+
+Every block becomes one or more *physical rows*: a table row (its distinct
+cells), or a line of text.  Each row is a list of tokens:
+
+``LABEL``  a printed label found in the label tables (row, column, block,
+           table anchor or section heading)
+``VALUE``  a cell that reads as a number or an N/A marker
+``BLANK``  an empty cell (only inside grids, where an empty field is a cell)
+``TEXT``   anything else: prose, an unrecognised label, a header fragment
+
+Text lines and cells whose labels and numbers run together
+(``一、本年新收政府信息公开申请数量640020470二、上年结转…``) are cut with one
+compiled regular expression over every known label; what lies between two
+labels is split at the original whitespace into number tokens.  Labels broken
+over several cells or lines (``5.要求行政机关确认或重`` / ``新出具已获取信息``) are
+joined back when the joined text is a known label.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+from .codebook import Codebook, LabelEntry, load
+from .document import Document, Paragraph, Table
+from .normalize import _DROP, _MAP, fold_variants, norm_label, strip_enumerator
+from .numbers import Parsed, parse_cell
+
+LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
+
+_WS = frozenset(" \t\r\n\f\v\u00a0\u3000\u2000\u2001\u2002\u2003\u2009\u200a\u202f\u205f")
+_DROP_CHARS = frozenset(chr(c) for c in _DROP) - _WS
+_MAPC = {chr(k): v for k, v in _MAP.items()}
+_TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
+_HAS_DIGIT = re.compile(r"\d")
+_NUMBERISH = re.compile(r"^[-+]?\d[\d,.]*(?:万元|亿元|元)?$")
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str
+    text: str  # printed text (stripped)
+    entries: tuple[LabelEntry, ...] = ()
+    parsed: Parsed | None = None
+    where: str = ""
+
+
+@dataclass(slots=True)
+class Row:
+    tokens: list[Token]
+    grid: bool  # True for table rows: an empty field is a blank cell
+    where: str
+    page: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@cache
+def _label_regex() -> re.Pattern[str]:
+    cb = load()
+    forms = set(cb.labels) | {s for s, e in cb.stripped.items() if e}
+    forms = {f for f in forms if len(f) >= 2}
+    alts = sorted(forms, key=len, reverse=True)
+    return re.compile("|".join(re.escape(a) for a in alts))
+
+
+def _compact(text: str) -> tuple[str, list[bool]]:
+    """NFKC-fold ``text``, drop whitespace and quotes, and remember for each kept
+    character whether whitespace stood before it."""
+    s = unicodedata.normalize("NFKC", text)
+    out: list[str] = []
+    breaks: list[bool] = []
+    pending = False
+    for ch in s:
+        if ch in _WS or ch.isspace():
+            pending = True
+            continue
+        if ch in _DROP_CHARS:
+            continue
+        out.append(_MAPC.get(ch, ch))
+        breaks.append(pending)
+        pending = False
+    return "".join(out), breaks
+
+
+def _residue_tokens(compact: str, breaks: list[bool], start: int, end: int, before_label: bool, where: str) -> list[Token]:
+    """Tokens for the text between two labels: whitespace-separated words, each
+    a number (or N/A marker) or a piece of text."""
+    words: list[str] = []
+    cur: list[str] = []
+    for i in range(start, end):
+        if breaks[i] and cur:
+            words.append("".join(cur))
+            cur = []
+        cur.append(compact[i])
+    if cur:
+        words.append("".join(cur))
+    if before_label and words:
+        # an enumerator glued to the end belongs to the next label: "00000002." + "其他法律…"
+        last = _TRAILING_ENUM.sub("", words[-1]) if len(words[-1]) > 1 else words[-1]
+        if last != words[-1] and (last == "" or _HAS_DIGIT.search(last)):
+            words[-1] = last
+            if not last:
+                words.pop()
+    out: list[Token] = []
+    for w in words:
+        p = parse_cell(w)
+        if p.status in ("number", "na_marker"):
+            out.append(Token(VALUE, w, parsed=p, where=where))
+        elif _NUMBERISH.match(w):
+            out.append(Token(VALUE, w, parsed=p, where=where))
+        else:
+            out.append(Token(TEXT, w, where=where))
+    return out
+
+
+def scan_text(text: str, cb: Codebook, where: str) -> list[Token]:
+    """Cut a line (or a cell) into label, number and text tokens."""
+    compact, breaks = _compact(text)
+    if not compact:
+        return []
+    rx = _label_regex()
+    tokens: list[Token] = []
+    pos = 0
+    for m in rx.finditer(compact):
+        entries = cb.lookup(m.group())
+        if not entries:
+            continue
+        if m.start() > pos:
+            tokens.extend(_residue_tokens(compact, breaks, pos, m.start(), True, where))
+        tokens.append(Token(LABEL, m.group(), tuple(entries), where=where))
+        pos = m.end()
+    if pos < len(compact):
+        tokens.extend(_residue_tokens(compact, breaks, pos, len(compact), False, where))
+    return tokens
+
+
+def _paragraph_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
+    """A text line: whole-line label, or words grouped into label text and numbers."""
+    n = norm_label(text)
+    entries = cb.lookup(n)
+    if entries:
+        return [Token(LABEL, text.strip(), tuple(entries), where=where)]
+    p = parse_cell(text)
+    if p.status in ("number", "na_marker"):
+        return [Token(VALUE, text.strip(), parsed=p, where=where)]
+    return scan_text(text, cb, where)
+
+
+def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
+    p = parse_cell(text)
+    if p.status == "blank":
+        return [Token(BLANK, "", parsed=p, where=where)]
+    if p.status in ("number", "na_marker"):
+        return [Token(VALUE, text.strip(), parsed=p, where=where)]
+    n = norm_label(text)
+    entries = cb.lookup(n)
+    if entries:
+        return [Token(LABEL, text.strip(), tuple(entries), where=where)]
+    if _HAS_DIGIT.search(n):
+        toks = scan_text(text, cb, where)
+        if any(t.kind == LABEL for t in toks):
+            return toks
+    # a number with a word glued to it ("7730.28万元" is a number; "暂无" is text)
+    return [Token(TEXT, text.strip(), where=where)]
+
+
+def _second_chance(tok: Token, cb: Codebook) -> Token:
+    """Unrecognised text: try again without injected pinyin and in Simplified characters."""
+    if not tok.text or len(tok.text) > 60 or tok.text.isascii():
+        return tok
+    folded = fold_variants(tok.text)
+    if folded != tok.text:
+        entries = cb.lookup(norm_label(folded))
+        if entries:
+            return Token(LABEL, tok.text, tuple(entries), where=tok.where)
+    return tok
+
+
+def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) -> list[Row]:
+    """All physical rows of a document, tokenised, in reading order.
+
+    Consecutive text tokens whose concatenation is a known label are merged
+    into one label token (labels broken over lines or cells).
+    """
+    cb = cb or load()
+    rows: list[Row] = []
+    for bi, block in enumerate(doc.blocks):
+        if isinstance(block, Paragraph):
+            where = f"page {block.page} line {bi + 1}" if block.page else f"line {bi + 1}"
+            toks = _paragraph_tokens(block.text, cb, where)
+            if toks:
+                rows.append(Row(toks, grid=False, where=where, page=block.page))
+        elif isinstance(block, Table):
+            grid = True
+            for ri, cells in enumerate(block.distinct_rows()):
+                toks: list[Token] = []
+                for ci, text in enumerate(cells):
+                    where = f"table {bi + 1} row {ri + 1} cell {ci + 1}"
+                    toks.extend(_cell_tokens(text, cb, where))
+                if toks:
+                    rows.append(Row(toks, grid=grid, where=f"table {bi + 1} row {ri + 1}", page=block.page))
+    _join_broken_labels(rows, cb, fold)
+    return rows
+
+
+_MAX_JOIN = 12
+
+
+def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
+    """Merge runs of TEXT tokens (within and across rows) that form a known label."""
+    buf: list[tuple[int, int]] = []  # (row index, token index) of consecutive TEXT tokens
+    for ri, row in enumerate(rows):
+        ti = 0
+        while ti < len(row.tokens):
+            tok = row.tokens[ti]
+            if tok.kind != TEXT:
+                buf = []
+                ti += 1
+                continue
+            if fold:
+                new = _second_chance(tok, cb)
+                if new is not tok:
+                    row.tokens[ti] = new
+                    buf = []
+                    ti += 1
+                    continue
+            buf.append((ri, ti))
+            if len(buf) > _MAX_JOIN:
+                buf = buf[-_MAX_JOIN:]
+            hit = None
+            for k in range(2, len(buf) + 1):
+                pieces = buf[-k:]
+                joined = "".join(rows[r].tokens[t].text for r, t in pieces)
+                entries = cb.lookup(norm_label(joined))
+                if entries:
+                    hit = (pieces, joined, entries)
+                    break
+            if hit:
+                pieces, joined, entries = hit
+                # the joined label replaces the last piece; earlier pieces become empty text
+                r_last, t_last = pieces[-1]
+                rows[r_last].tokens[t_last] = Token(LABEL, joined, tuple(entries), where=rows[r_last].tokens[t_last].where)
+                for r, t in pieces[:-1]:
+                    rows[r].tokens[t] = Token(TEXT, "", where=rows[r].tokens[t].where)
+                buf = []
+            ti += 1
+        # a grid row boundary does not break a label broken inside a one-cell-per-line run,
+        # but a row holding values does
+        if any(t.kind in (VALUE, LABEL) for t in row.tokens):
+            buf = []
+
+
+def strip_enum(text: str) -> str:
+    return strip_enumerator(norm_label(text))
