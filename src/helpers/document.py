@@ -118,6 +118,7 @@ def grid_from_spans(
     # slots[r][c] is the cell covering (r, c), None while free; rows grow
     # to the right as cells are placed.
     slots: list[list[Cell | None]] = [[] for _ in range(n_rows)]
+    padded: set[int] = set()  # rows that may hold free slots (None)
     for r, row in enumerate(rows):
         line = slots[r]
         c = 0
@@ -125,26 +126,31 @@ def grid_from_spans(
             n = len(line)
             while c < n and line[c] is not None:
                 c += 1
+            if rowspan == 1 and colspan == 1 and c == n:
+                # the common case: a plain cell in the next slot at the end
+                line.append(Cell(text, (r, c)))
+                c += 1
+                continue
             rowspan = max(1, min(int(rowspan or 1), n_rows - r))
             colspan = max(1, min(int(colspan or 1), 64))
             cell = Cell(text, (r, c))
             end = c + colspan
-            if rowspan == 1 and colspan == 1 and c == n:
-                line.append(cell)  # the common case: next free slot at the end
-            else:
-                for target in slots[r : r + rowspan]:
-                    if len(target) < end:
-                        target.extend([None] * (end - len(target)))
-                    for cc in range(c, end):
-                        if target[cc] is None:  # an earlier cell keeps its slot
-                            target[cc] = cell
+            for rr in range(r, r + rowspan):
+                target = slots[rr]
+                if len(target) < end:
+                    if len(target) < c:
+                        padded.add(rr)
+                    target.extend([None] * (end - len(target)))
+                for cc in range(c, end):
+                    if target[cc] is None:  # an earlier cell keeps its slot
+                        target[cc] = cell
             c = end
     out: list[list[Cell]] = []
     for r, line in enumerate(slots):
-        # trailing slots never filled stay absent (ragged right edge)
-        while line and line[-1] is None:
-            line.pop()
-        if None in line:
+        if r in padded:
+            # trailing slots never filled stay absent (ragged right edge)
+            while line and line[-1] is None:
+                line.pop()
             line = [x if x is not None else Cell("", (r, i)) for i, x in enumerate(line)]
         out.append(line)  # type: ignore[arg-type]
     return out

@@ -30,7 +30,9 @@ class Piece:
 
 
 def _is_wellformed(s: str) -> bool:
-    if not s:
+    if s.startswith("-"):
+        s = s[1:]
+    if not s or "-" in s:
         return False
     if len(s) > 1 and s[0] == "0" and s[1] != ".":
         return False
@@ -107,6 +109,8 @@ def split_runs(
             if not _is_wellformed(piece):
                 if piece[0] == "0" and piece[1:2] != ".":
                     break  # longer pieces keep the leading zero
+                if "-" in piece[1:]:
+                    break  # a sign can only start a part
                 continue
             parts.append(piece)
             values.append(_num(piece))

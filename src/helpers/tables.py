@@ -21,6 +21,7 @@ column header, and the row record that is collecting values.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from .codebook import Codebook, LabelEntry
@@ -29,6 +30,8 @@ from .numbers import Parsed, parse_cell, to_wan_yuan, to_yuan
 from .result import CellValue, Issue
 from .splitting import split_runs
 from .tokens import BLANK, LABEL, TEXT, VALUE, Row, Token
+
+_RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
 
 T3_WIDTH = 7
 T4_WIDTH = 15
@@ -44,7 +47,7 @@ class Record:
     order: int
     cols: list[str] = field(default_factory=list)  # t2 column ids
     tokens: list[Token] = field(default_factory=list)
-    grid: bool = False
+    grid: bool = False  # whether the label stood in a grid row
     discarded: bool = False
     closed: bool = False
 
@@ -119,15 +122,28 @@ class Mapper:
         self.order += 1
         pure = kinds <= {VALUE, BLANK}
         if pure and VALUE in kinds and self.ctx != "t4":
-            if self.open is not None and not self.open.closed and len(self.open.tokens) < max(self.open.width, 1):
-                if not row.grid or not self.open.tokens:
-                    self.open.tokens.extend(t for t in toks if t.kind == VALUE or row.grid)
-                    self.open.grid = self.open.grid or row.grid
+            rec = self.open
+            # values on the lines after a label: only when label and values are of one
+            # layout (a loose text line is no label for a row of a grid)
+            if rec is not None and not rec.closed and len(rec.tokens) < max(rec.width, 1) and rec.grid == row.grid:
+                if not row.grid or not rec.tokens:
+                    rec.tokens.extend(t for t in toks if t.kind == VALUE or row.grid)
                     self._maybe_close_after_row(row)
                     return
             self._close()
             if self.ctx == "t3":
-                self.unlabelled.append(Unlabelled(toks, row.where, self.order))
+                if len(toks) >= T3_WIDTH or (len(toks) == 1 and len(toks[0].text) >= T3_WIDTH and _RUN.match(toks[0].text)):
+                    self.unlabelled.append(Unlabelled(toks, row.where, self.order))
+                else:
+                    self.issues.append(
+                        Issue(
+                            "extract.stray_values",
+                            "info",
+                            f"{self.path}: stray value(s) {' '.join(t.text or '(blank)' for t in toks)!r} at {row.where} "
+                            "in Table 3 belong to no row; ignored",
+                            path=self.path,
+                        )
+                    )
             return
         i = 0
         while i < len(toks):
@@ -150,7 +166,6 @@ class Mapper:
             else:  # VALUE / BLANK
                 if self.open is not None:
                     self.open.tokens.append(t)
-                    self.open.grid = self.open.grid or row.grid
         self._maybe_close_after_row(row)
 
     def _maybe_close_after_row(self, row: Row) -> None:
@@ -307,12 +322,21 @@ class Mapper:
         cells: dict[str, CellValue] = {}
         rows_found: dict[str, set[str]] = {"t2": set(), "t3": set(), "t4": set()}
 
-        # pick one record per row: the first one that carries values
+        # decode every record; the first readable record of a row is used
         chosen: dict[tuple[str, str], Record] = {}
+        decoded_of: dict[tuple[str, str], list] = {}
+        pending_issues: dict[tuple[str, str], list[Issue]] = {}
         for rec in self.records:
             if rec.discarded or not rec.tokens:
                 continue
             k = (rec.table, rec.row)
+            n_before = len(issues)
+            decoded = self._decode(rec.tokens, rec.width, t3_row_identity() if rec.table == "t3" else [], rec)
+            new_issues = issues[n_before:]
+            del issues[n_before:]
+            if decoded is None:
+                pending_issues.setdefault(k, []).extend(new_issues)
+                continue
             if k in chosen:
                 issues.append(
                     Issue(
@@ -324,7 +348,9 @@ class Mapper:
                     )
                 )
                 continue
+            issues.extend(new_issues)
             chosen[k] = rec
+            decoded_of[k] = decoded
 
         split_other = any(r.table == "t3" and r.row.startswith("other_") for r in self.records)
         if not split_other and ("t3", "other") not in chosen:
@@ -334,13 +360,11 @@ class Mapper:
         # Table 3: unlabelled rows placed in template order
         placed = self._place_unlabelled(chosen, leaves)
 
-        t3_rows: dict[str, list[tuple[str, Parsed]] | list[list[tuple[str, Parsed]]] | None] = {}
+        t3_rows: dict[str, list[tuple[str, Parsed]]] = {}
         ambiguous: dict[str, list[list[tuple[str, Parsed]]]] = {}
         for (table, row), rec in chosen.items():
-            decoded = self._decode(rec.tokens, rec.width, t3_row_identity() if table == "t3" else [], rec)
+            decoded = decoded_of[(table, row)]
             if table == "t3":
-                if decoded is None:
-                    continue
                 if len(decoded) == 1:
                     t3_rows[row] = decoded[0]
                 else:
@@ -355,6 +379,11 @@ class Mapper:
                 t3_rows[row] = decoded[0]
             else:
                 ambiguous[row] = decoded
+        # problems of records whose row was read after all (another record, a placed row) are moot
+        for (table, row), found in pending_issues.items():
+            if (table, row) in chosen or (table == "t3" and (row in t3_rows or row in ambiguous)):
+                continue
+            issues.extend(found)
         if ambiguous:
             self._resolve_jointly(t3_rows, ambiguous, leaves)
         for row, vals in t3_rows.items():
@@ -455,8 +484,16 @@ class Mapper:
             return [items]
         # fewer printed items than cells: digits run together?
         runs = [t for t, p in items]
-        if all(p.status == "number" and t.replace(".", "").isdigit() for t, p in items):
+        if sum(len(t) for t in runs) < width:
+            runs = []
+        unit = ""
+        if runs and runs[-1].endswith(("万元", "亿元", "元")):
+            unit = "万元" if runs[-1].endswith("万元") else "亿元" if runs[-1].endswith("亿元") else "元"
+            runs = runs[:-1] + [runs[-1][: -len(unit)]]
+        if runs and all(_RUN.match(t) for t in runs):
             cands = split_runs(runs, width, identities)
+            if unit:
+                cands = [c[:-1] + [c[-1] + unit] for c in cands]
             if len(cands) == 1:
                 return [[(s, parse_cell(s)) for s in cands[0]]]
             if cands:

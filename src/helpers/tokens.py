@@ -36,7 +36,8 @@ _DROP_CHARS = frozenset(chr(c) for c in _DROP) - _WS
 _MAPC = {chr(k): v for k, v in _MAP.items()}
 _TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
 _HAS_DIGIT = re.compile(r"\d")
-_NUMBERISH = re.compile(r"^[-+]?\d[\d,.]*(?:万元|亿元|元)?$")
+# digits run together, possibly with signed parts and a unit: "35-15", "39573802895.90元"
+_NUMBERISH = re.compile(r"^[-+]?\d[\d,.]*(?:-\d[\d,.]*)*(?:万元|亿元|元)?$")
 
 
 @dataclass(slots=True)
