@@ -98,6 +98,7 @@ class Mapper:
         self.tables_seen: set[str] = set()
         self.issues: list[Issue] = []
         self.order = 0
+        self._preferred_start: dict[tuple[str, int], int] = {}
 
     # ------------------------------------------------------------------ stream
     def feed(self, rows: list[Row]) -> None:
@@ -322,6 +323,7 @@ class Mapper:
         cells: dict[str, CellValue] = {}
         rows_found: dict[str, set[str]] = {"t2": set(), "t3": set(), "t4": set()}
 
+        self._learn_offsets()
         # decode every record; the first readable record of a row is used
         chosen: dict[tuple[str, str], Record] = {}
         decoded_of: dict[tuple[str, str], list] = {}
@@ -417,6 +419,23 @@ class Mapper:
                             cells[key] = CellValue(None, "text", " | ".join(options))
         return Mapped(cells, issues, set(self.tables_seen), split_other, rows_found)
 
+    def _learn_offsets(self) -> None:
+        """Where values start in rows padded with empty fields, learnt from the rows
+        whose position is forced (their printed values fill the window exactly)."""
+        from collections import Counter
+
+        seen: dict[tuple[str, int], Counter] = {}
+        for rec in self.records:
+            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
+            width = rec.width
+            if width <= 0 or len(items) <= width:
+                continue
+            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
+            if not nb or nb[-1] - nb[0] != width - 1:
+                continue
+            seen.setdefault((rec.table.upper(), len(items)), Counter())[nb[0]] += 1
+        self._preferred_start = {k: c.most_common(1)[0][0] for k, c in seen.items()}
+
     def _emit_t2(self, rec: Record, decoded, cells: dict[str, CellValue], rows_found) -> None:
         if decoded is None:
             return
@@ -478,7 +497,14 @@ class Mapper:
                         )
                     )
                     return None
-                start = max(0, last - width + 1)
+                starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
+                if len(starts) > 1:
+                    # padding cells around the values: the window in which the row's identities
+                    # hold wins, then the offset that rows of the same shape use, then the first
+                    preferred = self._preferred_start.get((table, len(items)))
+                    start = min(starts, key=lambda st: (_violations(items[st:st + width], identities), st != preferred, st))
+                else:
+                    start = starts[0]
                 items = items[start:start + width]
         if len(items) == width:
             return [items]
@@ -629,6 +655,22 @@ class Mapper:
                     del ambiguous[n]
                 else:
                     ambiguous[n] = [list(o) for o in {tuple(s[n]) for s in survivors}]
+
+
+def _violations(items: list[tuple[str, Parsed]], identities) -> int:
+    """How many row identities a window of printed cells breaks (blank parts count 0;
+    a blank total breaks nothing)."""
+    n = 0
+    for total, comps in identities:
+        t = items[total][1]
+        if t.status != "number":
+            continue
+        parts = [items[i][1] for i in comps]
+        if any(p.status not in ("number", "blank") for p in parts):
+            continue
+        if abs(t.value - sum(p.value or 0 for p in parts)) > 1e-9:
+            n += 1
+    return n
 
 
 def _cell(printed: str, p: Parsed) -> CellValue:
