@@ -33,6 +33,8 @@ def _sanitize(patterns: list[tuple[str, str]], s: str) -> str:
         ("<Figure size 640x480 with 1 Axes at 0x7f3a2b1c0d90>", "<Figure size 640x480 with 1 Axes at 0x55d1e2>"),
         ("12.5 ms \u00b1 301 \u00b5s per loop (mean \u00b1 std. dev. of 7 runs, 100 loops each)",
          "9.1 ms \u00b1 1.2 ms per loop (mean \u00b1 std. dev. of 7 runs, 1,000 loops each)"),
+        ("1.37 \u03bcs \u00b1 174 ns per loop (mean \u00b1 std. dev. of 7 runs, 1,000,000 loops each)",
+         "2.1 \u03bcs \u00b1 23.4 ns per loop (mean \u00b1 std. dev. of 7 runs, 100,000 loops each)"),
         ("CPU times: user 1.2 s, sys: 30 ms, total: 1.23 s\nWall time: 1.5 s",
          "CPU times: user 900 ms, sys: 2 ms, total: 902 ms\nWall time: 950 ms"),
         ("wrote /work/main/data/processed/cells.parquet", "wrote /home/ana/gidr/data/processed/cells.parquet"),
