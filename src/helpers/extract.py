@@ -23,10 +23,6 @@ from .tokens import document_rows
 _OLD_OUTLINE = re.compile(r"指标名称|计量单位|历年累计|依申请公开和不予公开|收费及减免|政府信息公开情况统计表|不予公开情况")
 
 
-def _finish(result: ExtractResult) -> ExtractResult:
-    return result
-
-
 def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
     path = doc.path
     result = ExtractResult(path=path, status="ok", kind=doc.kind)
@@ -64,6 +60,19 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
                     "error",
                     f"{path}: a {year} report: the standard tables of the 2019 State Council format are absent "
                     "(reports before 2019 used provincial formats); not parsed",
+                    path=path,
+                )
+            )
+        elif mapped.tables_seen:
+            result.status = "failed"
+            names = {"t2": "Table 2 (主动公开)", "t3": "Table 3 (收到和处理申请)", "t4": "Table 4 (行政复议、行政诉讼)"}
+            seen = ", ".join(names[t] for t in ("t2", "t3", "t4") if t in mapped.tables_seen)
+            result.issues.append(
+                Issue(
+                    "extract.no_values",
+                    "error",
+                    f"{path}: the labels of {seen} are printed but no row carries readable values "
+                    "(tables left empty, or cut off before their values)",
                     path=path,
                 )
             )
@@ -131,7 +140,7 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
         result.issues.extend(check_report(result, split_other=mapped.split_other, level=level))
     except ImportError:  # pragma: no cover - during bootstrap
         pass
-    return _finish(result)
+    return result
 
 
 def extract_path(path: str, level: str | None = None) -> ExtractResult:

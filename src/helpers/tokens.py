@@ -36,6 +36,7 @@ _DROP_CHARS = frozenset(chr(c) for c in _DROP) - _WS
 _MAPC = {chr(k): v for k, v in _MAP.items()}
 _TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
 _HAS_DIGIT = re.compile(r"\d")
+_ENUM_START = re.compile(r"^\(?\d{1,2}[.、)]")
 # digits run together, possibly with signed parts and a unit: "35-15", "39573802895.90元"
 _NUMBERISH = re.compile(r"^[-+]?\d[\d,.]*(?:-\d[\d,.]*)*(?:万元|亿元|元)?$")
 
@@ -147,7 +148,17 @@ def _paragraph_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     p = parse_cell(text)
     if p.status in ("number", "na_marker"):
         return [Token(VALUE, text.strip(), parsed=p, where=where)]
+    folded = _folded_label(text, n, cb)
+    if folded:
+        return [Token(LABEL, text.strip(), folded, where=where)]
     return scan_text(text, cb, where)
+
+
+def _folded_label(text: str, n: str, cb: Codebook) -> tuple[LabelEntry, ...]:
+    """A label printed in Traditional characters or with pinyin, as a whole cell or line."""
+    if len(n) > 60 or n.isascii() or _HAS_DIGIT.search(n) and not _ENUM_START.match(n):
+        return ()
+    return tuple(cb.lookup(norm_label(fold_variants(text))))
 
 
 def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
@@ -160,6 +171,9 @@ def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     entries = cb.lookup(n)
     if entries:
         return [Token(LABEL, text.strip(), tuple(entries), where=where)]
+    folded = _folded_label(text, n, cb)
+    if folded:
+        return [Token(LABEL, text.strip(), folded, where=where)]
     if _HAS_DIGIT.search(n):
         toks = scan_text(text, cb, where)
         if any(t.kind == LABEL for t in toks):
@@ -236,6 +250,8 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
                 pieces = buf[-k:]
                 joined = "".join(rows[r].tokens[t].text for r, t in pieces)
                 entries = cb.lookup(norm_label(joined))
+                if not entries and fold and len(joined) <= 60:
+                    entries = cb.lookup(norm_label(fold_variants(joined)))
                 if entries:
                     hit = (pieces, joined, entries)
                     break
