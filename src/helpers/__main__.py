@@ -1,0 +1,136 @@
+"""Command line: ``python -m helpers {extract,build,validate,add,verify}``.
+
+``extract FILE…``  one JSON object per line per file (the contract documented
+                   in the README: path, status, edition, agency, year, cells,
+                   issues)
+``build``          data/raw → data/processed (see :mod:`helpers.build`)
+``validate``       the issue report, problems first, with cell coordinates
+``add PATH…``      copy downloaded reports into data/raw and record them
+``verify``         check data/raw against the sha256 in sources.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from .extract import extract_path
+
+    out = sys.stdout
+    for path in args.files:
+        r = extract_path(path)
+        obj = r.to_json()
+        out.write(json.dumps(obj, ensure_ascii=False, indent=2 if args.pretty else None) + "\n")
+        out.flush()
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress)
+    print(summary.text())
+    return 0
+
+
+def _issue_lines(df, min_severity: str) -> list[str]:
+    rank = {"error": 0, "warning": 1, "info": 2}
+    limit = rank[min_severity]
+    lines = []
+    for sev in ("error", "warning", "info"):
+        part = df[df["severity"] == sev]
+        if rank[sev] > limit or part.empty:
+            continue
+        lines.append(f"== {sev}: {len(part)}")
+        for row in part.itertuples(index=False):
+            cells = f" [{row.cells}]" if row.cells else ""
+            lines.append(f"{row.report}\t{row.rule}{cells}\t{row.message}")
+    return lines
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    issues_csv = Path(args.processed) / "issues.csv"
+    if issues_csv.exists() and not args.fresh:
+        df = pd.read_csv(issues_csv, dtype=str, keep_default_na=False)
+    else:
+        from .build import tables
+        from .extract import extract_path
+        from .validate import check_chain
+
+        from .build import raw_files
+
+        results = [extract_path(str(p)) for p in raw_files(Path(args.raw))]
+        meta = {r.path: {"report": Path(r.path).name} for r in results}
+        df = tables(results, meta, check_chain(results))["issues"]
+    counts = df["severity"].value_counts().to_dict()
+    for line in _issue_lines(df, args.min_severity):
+        print(line)
+    print(
+        f"{len(df)} issue(s): "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("error", "warning", "info"))
+    )
+    return 1 if args.strict and counts.get("error", 0) else 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .extract import extract_path
+    from .sources import run_add
+
+    return run_add(args, detect=lambda path: extract_path(str(path)))
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .sources import run_verify
+
+    return run_verify(args.raw_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    e = sub.add_parser("extract", help="print one JSON object per file")
+    e.add_argument("files", nargs="+")
+    e.add_argument("--pretty", action="store_true", help="indent the JSON (no longer one line per file)")
+    e.set_defaults(func=_cmd_extract)
+
+    b = sub.add_parser("build", help="turn data/raw into data/processed")
+    b.add_argument("--raw", default="data/raw")
+    b.add_argument("--out", default="data/processed")
+    b.add_argument("--jobs", type=int, default=None, help="worker processes (default: 1 for small corpora)")
+    b.add_argument("--no-progress", action="store_true")
+    b.set_defaults(func=_cmd_build)
+
+    v = sub.add_parser("validate", help="print the issue report, problems first")
+    v.add_argument("--processed", default="data/processed")
+    v.add_argument("--raw", default="data/raw")
+    v.add_argument("--fresh", action="store_true", help="re-extract data/raw instead of reading issues.csv")
+    v.add_argument("--min-severity", choices=("error", "warning", "info"), default="info")
+    v.add_argument("--strict", action="store_true", help="exit 1 when there is an error")
+    v.set_defaults(func=_cmd_validate)
+
+    from .sources import add_arguments
+
+    a = sub.add_parser("add", help="copy downloaded reports into data/raw and record their provenance")
+    add_arguments(a)
+    a.set_defaults(func=_cmd_add)
+
+    f = sub.add_parser("verify", help="check data/raw against sources.csv")
+    f.add_argument("--raw-dir", default="data/raw")
+    f.set_defaults(func=_cmd_verify)
+
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
