@@ -50,7 +50,12 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
     result.issues.extend(mapped.issues)
 
     found_any = any(mapped.rows_found.values())
+    if year is not None and year <= 2018:
+        # before 2019 there was no State Council format: whatever looks like a
+        # table row here belongs to a provincial statistics table, not ours
+        found_any = False
     if not found_any:
+        result.edition = None  # no table was read, so no edition was seen
         text = doc.text()
         if year is not None and year <= 2018:
             result.status = "unsupported"
