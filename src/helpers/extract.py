@@ -68,10 +68,10 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
                     path=path,
                 )
             )
-        elif mapped.tables_seen:
+        elif mapped.tables_found and not _OLD_OUTLINE.search(text):
             result.status = "failed"
             names = {"t2": "Table 2 (主动公开)", "t3": "Table 3 (收到和处理申请)", "t4": "Table 4 (行政复议、行政诉讼)"}
-            seen = ", ".join(names[t] for t in ("t2", "t3", "t4") if t in mapped.tables_seen)
+            seen = ", ".join(names[t] for t in ("t2", "t3", "t4") if t in mapped.tables_found)
             result.issues.append(
                 Issue(
                     "extract.no_values",

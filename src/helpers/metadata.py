@@ -38,11 +38,24 @@ def _head_text(doc: Document, limit: int = 4000) -> str:
     return "\n".join(parts)[:limit]
 
 
+# page furniture and verbs that stand before the agency name in titles and
+# opening sentences: "…政府信息公开年报平潭综合实验区", "现将信访局…", "特编制湛江市…"
+_CUT_AFTER = re.compile(r"^.*(?:年报|首页|当前位置|专栏|栏目|信息公开目录|>|›|/|\||:)")
+_LEAD_VERBS = re.compile(
+    r"^(?:现将|特将|特编制|现编制|编制|根据|做好|现就|按照|依据|特此|兹将|打印|(?:现|特)?(?:向社会)?(?:公布|发布))+"
+)
+
+
+_TRAIL_VERBS = re.compile(r"(?:编制了?|发布了?|公布了?|形成了?|制作了?|的)$")
+
+
 def _clean_agency(s: str | None) -> str | None:
     if not s:
         return None
     s = _JUNK_PREFIX.sub("", s.strip(" #>\t"))
-    s = re.sub(r"^(?:关于)?", "", s)
+    s = _CUT_AFTER.sub("", s)
+    s = _LEAD_VERBS.sub("", s)
+    s = _TRAIL_VERBS.sub("", s)
     s = s.strip("（）()· ")
     if len(s) < 2:
         return None
@@ -56,7 +69,10 @@ def report_year_and_agency(doc: Document) -> tuple[int | None, str | None]:
     joined = compact.replace("\n", "")
     year: int | None = None
     agency: str | None = None
-    for text in (compact, joined):
+    # every title-like match; the first one naming an agency wins, and a match
+    # inside a notice reference ("…关于做好2022年政府信息公开工作年度报告…") names none
+    candidates: list[tuple[int, str | None]] = []
+    for text in (joined,):
         for m in _TITLE.finditer(text):
             y = int(m.group("year"))
             if not 1990 <= y <= 2100:
@@ -64,11 +80,14 @@ def report_year_and_agency(doc: Document) -> tuple[int | None, str | None]:
             a = m.group("agency") or m.group("agency2")
             if a:
                 a = a.split("\n")[-1]
-            year = y
-            agency = _clean_agency(a)
+                if "关于" in a:
+                    a = None
+            candidates.append((y, _clean_agency(a)))
+        if candidates:
             break
-        if year:
-            break
+    if candidates:
+        year = candidates[0][0]
+        agency = next((a for y, a in candidates if a and y == year), None)
     if year is None:
         m = _PERIOD.search(joined)
         if m:

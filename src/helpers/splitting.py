@@ -32,7 +32,7 @@ class Piece:
 def _is_wellformed(s: str) -> bool:
     if s.startswith("-"):
         s = s[1:]
-    if not s or "-" in s:
+    if not s or "-" in s or s.startswith("."):
         return False
     if len(s) > 1 and s[0] == "0" and s[1] != ".":
         return False

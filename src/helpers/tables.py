@@ -451,7 +451,7 @@ class Mapper:
             cell = _cell(printed, p)
             if p.status == "number":
                 if unit == "yuan":
-                    v = to_yuan(p)
+                    v = 0 if p.value == 0 else to_yuan(p)
                     if v is None:
                         self.issues.append(
                             Issue(
@@ -463,7 +463,7 @@ class Mapper:
                                 path=self.path,
                             )
                         )
-                    cell = CellValue(v, "number", printed)
+                    cell = CellValue(v, "number" if v is not None else "text", printed)
                 elif unit == "10k_yuan":
                     cell = CellValue(to_wan_yuan(p), "number", printed)
             cells[key] = cell

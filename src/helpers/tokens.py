@@ -207,7 +207,7 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
             where = f"page {block.page} line {bi + 1}" if block.page else f"line {bi + 1}"
             toks = _paragraph_tokens(block.text, cb, where)
             if toks:
-                rows.append(Row(toks, grid=False, where=where, page=block.page))
+                rows.append(Row(toks, grid=False, where=where, page=block.page, extra={"raw": block.text}))
         elif isinstance(block, Table):
             grid = True
             for ri, cells in enumerate(block.distinct_rows()):
@@ -217,8 +217,48 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
                     toks.extend(_cell_tokens(text, cb, where))
                 if toks:
                     rows.append(Row(toks, grid=grid, where=f"table {bi + 1} row {ri + 1}", page=block.page))
+    _join_broken_lines(rows, cb)
     _join_broken_labels(rows, cb, fold)
     return rows
+
+
+_MAX_LINES = 4
+
+
+def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
+    """Text lines without numbers whose concatenation is one known label
+    (``（二）部分公开（区分处理的，只计这一情 形，不`` + ``计其他情形）``) become that label."""
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        raw = row.extra.get("raw") if not row.grid else None
+        if raw is None or any(t.kind == VALUE for t in row.tokens) or _is_exact(row):
+            i += 1
+            continue
+        joined = raw
+        hit = None
+        for j in range(i + 1, min(i + _MAX_LINES, len(rows))):
+            nxt = rows[j]
+            nraw = nxt.extra.get("raw") if not nxt.grid else None
+            if nraw is None or any(t.kind == VALUE for t in nxt.tokens):
+                break
+            joined += nraw
+            entries = cb.lookup(norm_label(joined))
+            if entries:
+                hit = (j, entries)
+                break
+        if hit:
+            j, entries = hit
+            row.tokens = [Token(LABEL, joined, tuple(entries), where=row.where)]
+            for k in range(i + 1, j + 1):
+                rows[k].tokens = []
+            i = j + 1
+        else:
+            i += 1
+
+
+def _is_exact(row: Row) -> bool:
+    return len(row.tokens) == 1 and row.tokens[0].kind == LABEL
 
 
 _MAX_JOIN = 12

@@ -18,6 +18,17 @@ from .encoding import decode_bytes, looks_like_mojibake
 _MD_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
+def _looks_binary(data: bytes, text: str) -> bool:
+    """Random or binary bytes: NULs, many control characters or undecodable bytes."""
+    if not data:
+        return False
+    sample = text[:20000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) or bad / len(sample) > 0.05
+
+
 def _pipe_cells(line: str) -> list[str]:
     s = line.strip()
     if s.startswith("|"):
@@ -57,6 +68,10 @@ def split_lines(text: str) -> list[list[str] | str]:
 def read_text(path: str, data: bytes) -> Document:
     text, encoding = decode_bytes(data, path)
     doc = Document(path=path, kind="text", encoding=encoding)
+    if _looks_binary(data, text):
+        doc.status = "failed"
+        doc.message = f"{path}: not a text document (binary data, or an unknown format); not read"
+        return doc
     if looks_like_mojibake(text):
         doc.notes.append(
             f"{path}: the text looks like UTF-8 read as GBK (mojibake); labels may not be recognised"
