@@ -194,7 +194,7 @@ _SCAN_LIMIT = 200_000  # characters searched for damaged forms
 _ROUND_TRIP_LIMIT = 4_000  # characters re-encoded for the round-trip test
 
 
-def looks_like_mojibake(text: str) -> bool:
+def looks_like_mojibake(text: str, *, round_trip_chars: int = _ROUND_TRIP_LIMIT) -> bool:
     """True when ``text`` looks like UTF-8 that was decoded as GBK/GB18030.
 
     Two signals, either suffices: a known damaged form of a common report word
@@ -202,7 +202,7 @@ def looks_like_mojibake(text: str) -> bool:
     text, or re-encoding the text as GB18030 and decoding it as UTF-8 produces
     a common report word that the text did not contain as often before.
     The damaged forms are searched in the first 200,000 characters, the round
-    trip is tried on the first 4,000.
+    trip is tried on the first ``round_trip_chars`` (4,000 by default).
     """
     if not text:
         return False
@@ -211,7 +211,7 @@ def looks_like_mojibake(text: str) -> bool:
         return False
     if _DAMAGED_RE.search(sample):
         return True
-    head = sample[:_ROUND_TRIP_LIMIT]
+    head = sample[:round_trip_chars]
     repaired = head.encode("gb18030", errors="ignore").decode("utf-8", errors="ignore")
     for word in _KEYWORDS:
         n = repaired.count(word)

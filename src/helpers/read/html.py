@@ -18,19 +18,27 @@ collapse; every line is stripped.
 
 Nested tables: an inner table becomes a Table block of its own, placed right
 after the table that contains it (before any later block); the outer cell
-keeps only its own text, with nothing in place of the inner table.  A
-``<caption>`` becomes a Paragraph just before its table.
+keeps only its own text, with nothing in place of the inner table.  Text that
+sits in a table outside any cell (a ``<caption>``, stray text) becomes
+Paragraphs just before the table, as a browser shows it.
 
-Implementation: instead of visiting every text node in Python, the tree is
-marked up once (a private separator character at the start and end of each
-block-level element, a placeholder for each table) and text is then pulled
-out with lxml's C-level ``text_content()``; splitting on the separators
-restores the line structure.
+``head``, ``script``, ``style``, ``noscript``, ``template``, ``iframe``,
+``object`` and Word's ``<o:p>`` are dropped with their content.
+
+Implementation, chosen for speed (a few thousand elements per page): the
+tree is marked up once with private separator characters (the start and end
+of each block-level element, each ``<br>``, each row and cell, with a cell's
+spans written after its marker) and every table is cut out of the tree and
+replaced by a numbered placeholder, innermost first.  All text is then pulled
+out by libxml2 in one call per table and one for the page (XPath
+``string()``), and splitting on the separators restores rows, cells, lines
+and paragraphs.  No Python code runs per text node.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 
 import lxml.etree as etree
 
@@ -72,15 +80,20 @@ _TAB_OPEN = "\ufdd1"  # placeholder for table number n: OPEN n CLOSE
 _TAB_CLOSE = "\ufdd2"
 _ROW = "\ufdd3"  # start of a <tr>
 _CELL = "\ufdd4"  # start of a <td>/<th>
-_MARKERS = _SEP + _TAB_OPEN + _TAB_CLOSE + _ROW + _CELL
+_SPAN = "\ufdd5"  # right after _CELL when the cell spans: SPAN rowspan,colspan SPAN_END
+_SPAN_END = "\ufdd6"
+_MARKERS = _SEP + _TAB_OPEN + _TAB_CLOSE + _ROW + _CELL + _SPAN + _SPAN_END
 _MARKER_BYTES = tuple(ch.encode("utf-8") for ch in _MARKERS)
 _TABLE_REF = re.compile(_TAB_OPEN + r"(\d+)" + _TAB_CLOSE)
-# a run of block boundaries with the (already collapsed) spaces around it
-_SEP_RUN = re.compile(" ?(?:" + _SEP + " ?)+")
-_SPLIT_BLOCKS = re.compile("[" + _SEP + _ROW + _CELL + "]|(" + _TAB_OPEN + r"\d+" + _TAB_CLOSE + ")")
+_SPAN_INFO = re.compile(_SPAN + "[^" + _SPAN_END + "]*" + _SPAN_END)
+# a run of block boundaries with the (already collapsed) spaces around it;
+# written to start with a character class so that the regex engine can skip
+# quickly to candidate positions
+_SEP_RUN = re.compile("(?:" + _SEP + "| " + _SEP + ")[ " + _SEP + "]*")
 
-# Whitespace as rendered: HTML spaces, NBSP, ideographic and typographic spaces.
-_SPACES = re.compile("[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Whitespace is collapsed with " ".join(text.split()): str.split() splits on
+# every Unicode space, which covers HTML spaces, NBSP (U+00A0), the
+# ideographic space (U+3000) and the typographic spaces (U+2000-U+200A ...).
 # Invisible characters that would split a number or a label: removed.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
@@ -165,23 +178,44 @@ def _remove_invisible(text: str) -> str:
     return text
 
 
+_local = threading.local()
+
+
 def _string(el: etree._Element) -> str:
     """All text under ``el`` (markers included), computed by libxml2."""
-    return str(el.xpath("string()"))
+    # A compiled XPath per thread: cheaper than el.xpath(), and lxml's XPath
+    # objects are not meant to be shared between threads.
+    fn = getattr(_local, "string", None)
+    if fn is None:
+        fn = _local.string = etree.XPath("string()")
+    return str(fn(el))
 
 
 def _prepare(root: etree._Element) -> None:
     """Remove invisible content and insert the markers, in place."""
+    # (Each read of .text/.tail converts libxml2's UTF-8 into a new str, so
+    # each is read once.)
     etree.strip_elements(root, *_DROP, with_tail=False)
     for el in root.iter(*_BLOCK):
-        el.text = _SEP + el.text if el.text else _SEP
-        el.tail = _SEP + el.tail if el.tail else _SEP
+        t = el.text
+        el.text = _SEP + t if t else _SEP
+        t = el.tail
+        el.tail = _SEP + t if t else _SEP
     for el in root.iter(*_BREAK):
-        el.tail = _SEP + el.tail if el.tail else _SEP
+        t = el.tail
+        el.tail = _SEP + t if t else _SEP
     for el in root.iter("tr"):
-        el.text = _ROW + el.text if el.text else _ROW
+        t = el.text
+        el.text = _ROW + t if t else _ROW
     for el in root.iter("td", "th"):
-        el.text = _CELL + el.text if el.text else _CELL
+        rowspan = el.get("rowspan")
+        colspan = el.get("colspan")
+        if rowspan is None and colspan is None:
+            mark = _CELL
+        else:
+            mark = f"{_CELL}{_SPAN}{_span(rowspan, True)},{_span(colspan, False)}{_SPAN_END}"
+        t = el.text
+        el.text = mark + t if t else mark
 
 
 def _drop_keep_tail(el: etree._Element) -> None:
@@ -212,11 +246,7 @@ def _read_table(table: etree._Element) -> tuple[list[list[Cell]], list[int], lis
     # Whitespace and line structure for the whole table at once: spaces
     # collapse, a run of block boundaries (with the spaces around it) becomes
     # one newline; each cell then only needs strip().
-    raw = _SEP_RUN.sub("\n", _SPACES.sub(" ", raw))
-    # one (rowspan, colspan) per cell marker, both in document order
-    spans = [(c.get("rowspan"), c.get("colspan")) for c in table.iter("td", "th")]
-    n_spans = len(spans)
-    k = 0
+    raw = _SEP_RUN.sub("\n", " ".join(raw.split()))
     rows: list[list[tuple[str, int, int]]] = []
     stray: list[str] = []
     for r, part in enumerate(raw.split(_ROW)):
@@ -228,15 +258,12 @@ def _read_table(table: etree._Element) -> tuple[list[list[Cell]], list[int], lis
             continue  # text before the first row, no cells outside rows
         row = []
         for seg in segments[1:]:
-            rowspan, colspan = spans[k] if k < n_spans else (None, None)
-            k += 1
-            row.append(
-                (
-                    seg.strip(),
-                    _span(rowspan, True) if rowspan else 1,
-                    _span(colspan, False) if colspan else 1,
-                )
-            )
+            if seg and seg[0] == _SPAN:
+                end = seg.find(_SPAN_END)
+                rowspan, colspan = seg[1:end].split(",")
+                row.append((seg[end + 1 :].strip(), int(rowspan), int(colspan)))
+            else:
+                row.append((seg.strip(), 1, 1))
         rows.append(row)
     return grid_from_spans(rows), nested, stray
 
@@ -265,16 +292,19 @@ def _build(root: etree._Element) -> list[Paragraph | Table]:
         for child in children[i]:
             emit_table(child)
 
-    raw = _SPACES.sub(" ", _remove_invisible(_string(root)))
-    for piece in _SPLIT_BLOCKS.split(raw):
-        if not piece:
-            continue
-        if piece[0] == _TAB_OPEN:
-            emit_table(int(piece[1:-1]))
-            continue
-        text = piece.strip()
-        if text:
-            blocks.append(Paragraph(text))
+    raw = _remove_invisible(_string(root))
+    # cells outside any table: their markers are plain boundaries here
+    if _SPAN in raw:
+        raw = _SPAN_INFO.sub("", raw)
+    raw = raw.replace(_ROW, _SEP).replace(_CELL, _SEP)
+    for k, chunk in enumerate(raw.split(_TAB_OPEN)):
+        if k:  # the chunk starts with a table number
+            end = chunk.find(_TAB_CLOSE)
+            emit_table(int(chunk[:end]))
+            chunk = chunk[end + 1 :]
+        for piece in chunk.split(_SEP):
+            if piece and not piece.isspace():
+                blocks.append(Paragraph(" ".join(piece.split())))
     return blocks
 
 
@@ -289,8 +319,28 @@ def _parser() -> etree.HTMLParser:
         no_network=True,
         huge_tree=False,
         compact=True,
+        collect_ids=False,
         default_doctype=False,
     )
+
+
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _parse_and_build(payload: bytes, doc: Document) -> list[Paragraph | Table]:
+    parser = _parser()
+    try:
+        root = etree.fromstring(payload, parser=parser)
+    except etree.XMLSyntaxError:
+        return []  # nothing the parser could turn into a document
+    fatal = parser.error_log.filter_from_fatals()
+    if fatal:
+        # e.g. nesting deeper than 256 levels: the rest of the page is lost
+        err = fatal[0]
+        doc.notes.append(f"HTML parser stopped early: {err.message.strip()} (line {err.line})")
+    if root is None:
+        return []
+    return _build(root)
 
 
 def read_html(path: str, data: bytes) -> Document:
@@ -325,17 +375,21 @@ def read_html(path: str, data: bytes) -> Document:
         if b"\xef\xb7" in payload:
             for marker in _MARKER_BYTES:
                 payload = payload.replace(marker, b"")
-        if not payload.strip():
+        if not payload or payload.isspace():
             return doc
         try:
-            root = etree.fromstring(payload, parser=_parser())
-        except etree.XMLSyntaxError:
-            # nothing the parser could turn into a document
-            return doc
-        if root is None:
-            return doc
-        doc.blocks = _build(root)
-        if looks_like_mojibake("\n".join(p.text for p in doc.paragraphs)):
+            blocks = _parse_and_build(payload, doc)
+        except ValueError:
+            # The parser accepts C0 control characters and U+FFFE/U+FFFF, but
+            # lxml refuses to write text that contains them back into the tree.
+            # Rare, so only then are they removed and the page parsed again.
+            clean = _NOT_XML_CHARS.sub("", payload.decode("utf-8", errors="replace"))
+            doc.notes.append("control characters removed before parsing")
+            blocks = _parse_and_build(clean.encode("utf-8"), doc)
+        doc.blocks = blocks
+        # A wrongly decoded page is damaged throughout, so a short round-trip
+        # sample is enough here.
+        if looks_like_mojibake("\n".join(p.text for p in doc.paragraphs), round_trip_chars=1000):
             doc.notes.append("text looks like UTF-8 read as GBK (mojibake)")
         return doc
     except Exception as exc:  # noqa: BLE001 - a reader must not raise
