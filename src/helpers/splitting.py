@@ -20,6 +20,8 @@ from dataclasses import dataclass
 RowIdentity = tuple[int, tuple[int, ...]]
 
 MAX_SOLUTIONS = 64  # stop enumerating beyond this: the row is ambiguous anyway
+MAX_STEPS = 20_000  # search budget per row: hostile input cannot make a split hang
+MAX_DIGITS = 80  # longer runs are not table rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,8 @@ def split_runs(
     2
     """
     runs = [r for r in runs if r]
-    if not runs or sum(len(r) for r in runs) < n or len(runs) > n:
+    total_len = sum(len(r) for r in runs)
+    if not runs or total_len < n or len(runs) > n or total_len > MAX_DIGITS:
         return []
     # identities checked as soon as their last position is assigned
     by_last: dict[int, list[RowIdentity]] = {}
@@ -71,9 +74,12 @@ def split_runs(
         last = max((total, *comps))
         by_last.setdefault(last, []).append((total, comps))
 
+    # totals placed after all their parts: their text is forced by the sum
+    totals_at = {total: comps for total, comps in identities if all(i < total for i in comps)}
     solutions: list[list[str]] = []
     parts: list[str] = []
     values: list[float | int] = []
+    steps = [0]
 
     def check(pos: int) -> bool:
         for total, comps in by_last.get(pos, ()):
@@ -82,7 +88,8 @@ def split_runs(
         return True
 
     def rec(run_i: int, offset: int) -> None:
-        if len(solutions) >= max_solutions:
+        steps[0] += 1
+        if len(solutions) >= max_solutions or steps[0] > MAX_STEPS:
             return
         k = len(parts)
         run = runs[run_i]
@@ -95,7 +102,17 @@ def split_runs(
         remaining_after_run = sum(len(r) for r in runs[run_i + 1:])
         parts_left = n - k
         max_len = len(run) - offset
-        for length in range(1, max_len + 1):
+        lengths: range | tuple[int, ...] = range(1, max_len + 1)
+        forced = totals_at.get(k)
+        if forced is not None:
+            # a total whose parts are all known can only be printed one way
+            want = sum(values[i] for i in forced)
+            if isinstance(want, int):
+                text = str(want)
+                if run[offset:offset + len(text)] != text:
+                    return
+                lengths = (len(text),)
+        for length in lengths:
             piece = run[offset:offset + length]
             end_of_run = offset + length == len(run)
             # parts left after this one must fit into what is left
@@ -126,4 +143,8 @@ def split_runs(
             values.pop()
 
     rec(0, 0)
+    if steps[0] > MAX_STEPS and len(solutions) < max_solutions:
+        # budget spent: the answer is unknown, so it is reported as ambiguous
+        # (at least two "solutions") rather than risk a wrong unique split
+        return solutions if len(solutions) >= 2 else []
     return solutions

@@ -35,7 +35,7 @@ _RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
 
 T3_WIDTH = 7
 T4_WIDTH = 15
-MAX_JOINT_COMBINATIONS = 100_000
+MAX_JOINT_COMBINATIONS = 20_000
 
 
 @dataclass(slots=True)
