@@ -149,6 +149,15 @@ def test_huge_colspan_is_clamped():
     assert texts(t)[1] == ["y"]
 
 
+def test_many_large_spans_cannot_blow_up_the_grid():
+    n = 400  # each row: one cell spanning all rows below and 64 columns
+    html = "<table>" + f"<tr><td rowspan={n} colspan=64>x</td></tr>" * n + "</table>"
+    doc = read(page(html))
+    t = only_table(doc)
+    assert len(t.rows) == n and sum(len(r) for r in t.rows) == n
+    assert any("spans ignored" in note for note in doc.notes)
+
+
 def test_row_groups_and_header_cells_in_document_order():
     html = page(
         "<table><caption>表1</caption>"
@@ -162,6 +171,17 @@ def test_row_groups_and_header_cells_in_document_order():
     assert texts(only_table(doc)) == [["h1", "h2"], ["1", "2"], ["3", "4"], ["f", "5"]]
     assert [b.text for b in doc.blocks if isinstance(b, Paragraph)] == ["表1"]
     assert isinstance(doc.blocks[0], Paragraph) and isinstance(doc.blocks[1], Table)
+
+
+def test_text_in_a_table_outside_cells_goes_before_the_table():
+    doc = read(page("<table>前<tr><td>1</td>间<td>2</td></tr>注</table>后"))
+    assert [b.text if isinstance(b, Paragraph) else texts(b) for b in doc.blocks] == [
+        "前",
+        "间",
+        "注",
+        [["1", "2"]],
+        "后",
+    ]
 
 
 def test_blank_rows_kept():

@@ -1,7 +1,9 @@
 """Read an HTML report page into a :class:`~helpers.document.Document`.
 
-The page is parsed once with lxml's HTML parser (no network access, no
-external entities, comments and processing instructions dropped).  The
+The page is parsed once with libxml2's HTML parser through lxml (the parser
+``lxml.html`` uses, without its per-element class lookup; no network access,
+no entity loading, ``huge_tree`` off, comments and processing instructions
+dropped).  The
 output is the page's blocks in document order:
 
 * a :class:`Paragraph` for every block of running text outside tables
@@ -16,6 +18,13 @@ several ``<span>``: ``<span>2</span><span>0</span>`` is ``20``) and puts
 Non-breaking and ideographic spaces become ordinary spaces; runs of spaces
 collapse; every line is stripped.
 
+Rows are the ``<tr>`` elements in document order, wherever they sit
+(directly in ``<table>``, in ``<thead>``/``<tbody>``/``<tfoot>``); ``<td>`` and
+``<th>`` both count; cells outside any ``<tr>`` join the row before them (or
+form one if no row precedes them).  Span
+attributes are read leniently (``"2;"`` is 2, junk is 1, ``rowspan="0"`` runs
+to the end of the table, huge values are clamped).
+
 Nested tables: an inner table becomes a Table block of its own, placed right
 after the table that contains it (before any later block); the outer cell
 keeps only its own text, with nothing in place of the inner table.  Text that
@@ -27,9 +36,10 @@ Paragraphs just before the table, as a browser shows it.
 
 Implementation, chosen for speed (a few thousand elements per page): the
 tree is marked up once with private separator characters (the start and end
-of each block-level element, each ``<br>``, each row and cell, with a cell's
-spans written after its marker) and every table is cut out of the tree and
-replaced by a numbered placeholder, innermost first.  All text is then pulled
+of each block-level element, each ``<br>``, each row, the start and end of
+each cell, with a cell's spans written after its start marker) and every
+table is cut out of the tree and replaced by a numbered placeholder,
+innermost first.  All text is then pulled
 out by libxml2 in one call per table and one for the page (XPath
 ``string()``), and splitting on the separators restores rows, cells, lines
 and paragraphs.  No Python code runs per text node.
@@ -37,6 +47,7 @@ and paragraphs.  No Python code runs per text node.
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 
@@ -74,7 +85,7 @@ def sniff_charset(data: bytes) -> str | None:
 # --- markers ------------------------------------------------------------------
 
 # Unicode noncharacters: never legitimate content, valid in XML/lxml text.
-# Any that occur in the input are removed before parsing.
+# Any that occur in the input are removed before parsing (_MARKERS_UTF8).
 _SEP = "\ufdd0"  # block boundary (line break)
 _TAB_OPEN = "\ufdd1"  # placeholder for table number n: OPEN n CLOSE
 _TAB_CLOSE = "\ufdd2"
@@ -82,8 +93,8 @@ _ROW = "\ufdd3"  # start of a <tr>
 _CELL = "\ufdd4"  # start of a <td>/<th>
 _SPAN = "\ufdd5"  # right after _CELL when the cell spans: SPAN rowspan,colspan SPAN_END
 _SPAN_END = "\ufdd6"
-_MARKERS = _SEP + _TAB_OPEN + _TAB_CLOSE + _ROW + _CELL + _SPAN + _SPAN_END
-_MARKER_BYTES = tuple(ch.encode("utf-8") for ch in _MARKERS)
+_CELL_END = "\ufdd7"  # before text that follows a cell or row inside the table (stray text)
+_MARKERS = _SEP + _TAB_OPEN + _TAB_CLOSE + _ROW + _CELL + _SPAN + _SPAN_END + _CELL_END
 _TABLE_REF = re.compile(_TAB_OPEN + r"(\d+)" + _TAB_CLOSE)
 _SPAN_INFO = re.compile(_SPAN + "[^" + _SPAN_END + "]*" + _SPAN_END)
 # a run of block boundaries with the (already collapsed) spaces around it;
@@ -153,6 +164,7 @@ _BREAK = ("br", "hr")
 _SPAN_NUMBER = re.compile(r"\s*\+?(\d+)")
 _MAX_ROWSPAN = 65534  # HTML's own limits; grid_from_spans clamps further
 _MAX_COLSPAN = 1000
+_MAX_GRID_SLOTS = 1_000_000  # per table
 
 
 def _span(value: str | None, zero_means_all: bool) -> int:
@@ -204,9 +216,13 @@ def _prepare(root: etree._Element) -> None:
     for el in root.iter(*_BREAK):
         t = el.tail
         el.tail = _SEP + t if t else _SEP
-    for el in root.iter("tr"):
-        t = el.text
-        el.text = _ROW + t if t else _ROW
+    for el in root.iter("tr", "tbody", "thead", "tfoot"):
+        if el.tag == "tr":
+            t = el.text
+            el.text = _ROW + t if t else _ROW
+        t = el.tail
+        if t and not t.isspace():  # text after a row, still inside the table
+            el.tail = _CELL_END + t
     for el in root.iter("td", "th"):
         rowspan = el.get("rowspan")
         colspan = el.get("colspan")
@@ -216,6 +232,9 @@ def _prepare(root: etree._Element) -> None:
             mark = f"{_CELL}{_SPAN}{_span(rowspan, True)},{_span(colspan, False)}{_SPAN_END}"
         t = el.text
         el.text = mark + t if t else mark
+        t = el.tail
+        if t and not t.isspace():  # text after a cell, still inside the table
+            el.tail = _CELL_END + t
 
 
 def _drop_keep_tail(el: etree._Element) -> None:
@@ -233,7 +252,7 @@ def _drop_keep_tail(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def _read_table(table: etree._Element) -> tuple[list[list[Cell]], list[int], list[str]]:
+def _read_table(table: etree._Element, notes: list[str]) -> tuple[list[list[Cell]], list[int], list[str]]:
     """Grid of a table that holds no nested table any more (those were
     replaced by placeholders), the numbers of the placeholders met in it, in
     order, and the lines of text found in the table outside any cell (a
@@ -249,26 +268,50 @@ def _read_table(table: etree._Element) -> tuple[list[list[Cell]], list[int], lis
     raw = _SEP_RUN.sub("\n", " ".join(raw.split()))
     rows: list[list[tuple[str, int, int]]] = []
     stray: list[str] = []
+    spanned: list[tuple[int, int]] = []  # (row, index in row) of cells with spans
+
+    def outside(text: str) -> None:
+        # text in the table but in no cell: a browser shows it before the table
+        if text and not text.isspace():
+            stray.extend(line.strip() for line in text.split("\n") if line.strip())
+
     for r, part in enumerate(raw.split(_ROW)):
         segments = part.split(_CELL)
-        lead = segments[0].strip()
-        if lead:
-            stray.extend(line.strip() for line in lead.split("\n"))
+        outside(segments[0].replace(_CELL_END, "\n"))
         if r == 0 and len(segments) == 1:
             continue  # text before the first row, no cells outside rows
         row = []
         for seg in segments[1:]:
+            rowspan = colspan = 1
             if seg and seg[0] == _SPAN:
-                end = seg.find(_SPAN_END)
-                rowspan, colspan = seg[1:end].split(",")
-                row.append((seg[end + 1 :].strip(), int(rowspan), int(colspan)))
-            else:
-                row.append((seg.strip(), 1, 1))
+                k = seg.find(_SPAN_END)
+                rs, cs = seg[1:k].split(",")
+                rowspan, colspan = int(rs), int(cs)
+                seg = seg[k + 1 :]
+                spanned.append((len(rows), len(row)))
+            k = seg.find(_CELL_END)
+            if k >= 0:
+                outside(seg[k + 1 :].replace(_CELL_END, "\n"))
+                seg = seg[:k]
+            row.append((seg.strip(), rowspan, colspan))
         rows.append(row)
+    if spanned:
+        # Spans are clamped one by one in grid_from_spans; many large spans
+        # together could still ask for a huge grid (hostile markup).
+        n_rows = len(rows)
+        area = sum(len(row) for row in rows)
+        for r, i in spanned:
+            _, rs, cs = rows[r][i]
+            area += min(rs, n_rows - r) * min(cs, 64)
+        if area > _MAX_GRID_SLOTS:
+            for r, i in spanned:
+                rows[r][i] = (rows[r][i][0], 1, 1)
+            notes.append(f"table spans ignored: they would expand to {area:,} grid slots")
     return grid_from_spans(rows), nested, stray
 
 
-def _build(root: etree._Element) -> list[Paragraph | Table]:
+def _build(root: etree._Element, notes: list[str]) -> list[Paragraph | Table]:
+    """The page's blocks; remarks about the markup are added to ``notes``."""
     _prepare(root)
 
     # Innermost tables first: each is turned into a grid, then replaced in the
@@ -279,7 +322,7 @@ def _build(root: etree._Element) -> list[Paragraph | Table]:
     before: list[list[str]] = [[] for _ in tables]
     for idx in range(len(tables) - 1, -1, -1):
         table = tables[idx]
-        grids[idx], children[idx], before[idx] = _read_table(table)
+        grids[idx], children[idx], before[idx] = _read_table(table, notes)
         table.tail = _SEP + _TAB_OPEN + str(idx) + _TAB_CLOSE + _SEP + (table.tail or "")
         _drop_keep_tail(table)
 
@@ -296,7 +339,7 @@ def _build(root: etree._Element) -> list[Paragraph | Table]:
     # cells outside any table: their markers are plain boundaries here
     if _SPAN in raw:
         raw = _SPAN_INFO.sub("", raw)
-    raw = raw.replace(_ROW, _SEP).replace(_CELL, _SEP)
+    raw = raw.replace(_ROW, _SEP).replace(_CELL, _SEP).replace(_CELL_END, _SEP)
     for k, chunk in enumerate(raw.split(_TAB_OPEN)):
         if k:  # the chunk starts with a table number
             end = chunk.find(_TAB_CLOSE)
@@ -325,22 +368,62 @@ def _parser() -> etree.HTMLParser:
 
 
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# the marker characters, UTF-8 encoded (input containing them is cleaned)
+_MARKERS_UTF8 = re.compile(b"\xef\xb7[\x90-\x97]")  # U+FDD0..U+FDD7
+assert all(_MARKERS_UTF8.fullmatch(ch.encode("utf-8")) for ch in _MARKERS)
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32 BOMs start with these
+_UTF8_NAMES = ("utf-8", "ascii")
+_PREFIX_CHECK = 65536
 
 
-def _parse_and_build(payload: bytes, doc: Document) -> list[Paragraph | Table]:
-    parser = _parser()
+def _clean_payload(payload: bytes) -> bytes:
+    """Remove NUL and the private marker characters (UTF-8 bytes)."""
+    if b"\x00" in payload:
+        payload = payload.replace(b"\x00", b"")
+    if _MARKERS_UTF8.search(payload):
+        payload = _MARKERS_UTF8.sub(b"", payload)
+    return payload
+
+
+def _parse(payload: bytes, parser: etree.HTMLParser) -> etree._Element | None:
+    if not payload or payload.isspace():
+        return None
     try:
-        root = etree.fromstring(payload, parser=parser)
+        return etree.fromstring(payload, parser=parser)
     except etree.XMLSyntaxError:
-        return []  # nothing the parser could turn into a document
-    fatal = parser.error_log.filter_from_fatals()
-    if fatal:
-        # e.g. nesting deeper than 256 levels: the rest of the page is lost
-        err = fatal[0]
-        doc.notes.append(f"HTML parser stopped early: {err.message.strip()} (line {err.line})")
-    if root is None:
-        return []
-    return _build(root)
+        return None  # nothing the parser could turn into a document
+
+
+def _invalid_utf8(parser: etree.HTMLParser) -> bool:
+    return any(e.type_name == "ERR_INVALID_ENCODING" for e in parser.error_log)
+
+
+def _fast_path_possible(data: bytes, declared: str | None) -> bool:
+    """Worth parsing the raw bytes as UTF-8 straight away?  Not when a BOM is
+    present, a non-UTF-8 charset is declared, or the first 64 KB are not
+    UTF-8 (a page without a declaration)."""
+    if data.startswith(_BOMS):
+        return False
+    if declared:
+        return normalize_encoding_name(declared) in _UTF8_NAMES
+    try:
+        codecs.utf_8_decode(data[:_PREFIX_CHECK], "strict", False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _build_or_retry(root: etree._Element, payload: bytes, doc: Document) -> list[Paragraph | Table]:
+    try:
+        return _build(root, doc.notes)
+    except ValueError:
+        # The parser accepts C0 control characters and U+FFFE/U+FFFF, but
+        # lxml refuses to write text that contains them back into the tree.
+        # Rare, so only then are they removed and the page parsed again.
+        clean = _NOT_XML_CHARS.sub("", payload.decode("utf-8", errors="replace"))
+        doc.notes.append("control characters removed before parsing")
+        root = _parse(clean.encode("utf-8"), _parser())
+        return [] if root is None else _build(root, doc.notes)
 
 
 def read_html(path: str, data: bytes) -> Document:
@@ -349,44 +432,53 @@ def read_html(path: str, data: bytes) -> Document:
     Never raises on bad input: a page the parser cannot handle yields
     ``Document(status="failed")`` with a message naming the file.  A page
     without tables (or without any content) is ``ok`` with only paragraphs.
+
+    Encoding: the charset declared in the first 8 KB (:func:`sniff_charset`)
+    is passed to :func:`~helpers.read.encoding.decode_bytes`, whose result is
+    recorded in ``Document.encoding``.  Shortcut for the common case: bytes
+    without a BOM and not declared as something else than UTF-8 are parsed
+    as UTF-8 directly; libxml2 validates the UTF-8 as it parses, and only if
+    it reports invalid bytes is the page decoded by ``decode_bytes`` and
+    parsed again.  Valid UTF-8 is what ``decode_bytes`` tries first, so the
+    outcome is the same, without decoding the page twice.
     """
     doc = Document(path=path, kind="html")
     try:
+        data = bytes(data)
         declared = sniff_charset(data)
-        text, encoding = decode_bytes(data, path, declared)
-        doc.encoding = encoding
-        if declared and not encoding.startswith("utf-8"):
-            doc.notes.append(f"declared charset {declared!r}, decoded as {encoding}")
-        elif declared:
-            norm = normalize_encoding_name(declared)
-            if norm is not None and norm not in ("utf-8", "ascii"):
-                doc.notes.append(f"declared charset {declared!r} but the bytes are valid UTF-8")
-        if encoding.startswith("utf-8"):
-            # valid UTF-8 already: hand the bytes to the parser as they are
-            payload = bytes(data[3:] if encoding == "utf-8-sig" else data)
-        else:
-            if "\ufffd" in text:
+        root = None
+        payload = b""
+        if _fast_path_possible(data, declared):
+            payload = _clean_payload(data)
+            parser = _parser()
+            root = _parse(payload, parser)
+            if not _invalid_utf8(parser):
+                doc.encoding = "utf-8"
+        if doc.encoding is None:
+            text, encoding = decode_bytes(data, path, declared)
+            doc.encoding = encoding
+            if "\ufffd" in text and "\ufffd".encode("utf-8") not in data:
                 doc.notes.append("undecodable bytes replaced by U+FFFD")
-            payload = text.encode("utf-8", errors="replace")
-        del text
-        # NUL and the private marker characters never belong to the content.
-        if b"\x00" in payload:
-            payload = payload.replace(b"\x00", b"")
-        if b"\xef\xb7" in payload:
-            for marker in _MARKER_BYTES:
-                payload = payload.replace(marker, b"")
-        if not payload or payload.isspace():
+            payload = _clean_payload(text.encode("utf-8", errors="replace"))
+            del text
+            parser = _parser()
+            root = _parse(payload, parser)
+        if declared:
+            norm = normalize_encoding_name(declared)
+            if norm is None:
+                doc.notes.append(f"unknown charset {declared!r} declared; decoded as {doc.encoding}")
+            elif norm not in _UTF8_NAMES and doc.encoding.startswith("utf-8"):
+                doc.notes.append(f"declared charset {declared!r} but the bytes are valid UTF-8")
+            elif norm != doc.encoding and not (norm in _UTF8_NAMES and doc.encoding.startswith("utf-8")):
+                doc.notes.append(f"declared charset {declared!r}, decoded as {doc.encoding}")
+        fatal = parser.error_log.filter_from_fatals()
+        if fatal:
+            # e.g. nesting deeper than 256 levels: the rest of the page is lost
+            err = fatal[0]
+            doc.notes.append(f"HTML parser stopped early: {err.message.strip()} (line {err.line})")
+        if root is None:
             return doc
-        try:
-            blocks = _parse_and_build(payload, doc)
-        except ValueError:
-            # The parser accepts C0 control characters and U+FFFE/U+FFFF, but
-            # lxml refuses to write text that contains them back into the tree.
-            # Rare, so only then are they removed and the page parsed again.
-            clean = _NOT_XML_CHARS.sub("", payload.decode("utf-8", errors="replace"))
-            doc.notes.append("control characters removed before parsing")
-            blocks = _parse_and_build(clean.encode("utf-8"), doc)
-        doc.blocks = blocks
+        doc.blocks = _build_or_retry(root, payload, doc)
         # A wrongly decoded page is damaged throughout, so a short round-trip
         # sample is enough here.
         if looks_like_mojibake("\n".join(p.text for p in doc.paragraphs), round_trip_chars=1000):
