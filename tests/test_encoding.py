@@ -97,6 +97,12 @@ def test_unknown_declaration_is_ignored(no_guesser):
     )
 
 
+@pytest.mark.parametrize("declared", ["unicode_escape", "raw-unicode-escape", "idna", "utf-7", "base64", "rot13"])
+def test_codecs_that_are_no_web_charset_are_not_trusted(no_guesser, declared):
+    data = REPORT.encode("gbk") + b"\\u0041"
+    assert decode_bytes(data, "x.html", declared=declared) == (REPORT + "\\u0041", "gb18030")
+
+
 def test_latin1_declared_on_a_gbk_page_prefers_gb18030(no_guesser):
     assert decode_bytes(REPORT.encode("gbk"), "x.html", declared="iso-8859-1") == (
         REPORT,

@@ -41,14 +41,21 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 # as ASCII (WHATWG: a UTF-16 <meta> is treated as UTF-8), so they are skipped.
 _WIDE = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
 
-# Single-byte Western code pages decode any byte string "strictly", so a wrong
+# Python codecs that are text encodings but no web charset: a page declaring
+# one of them is not trusted.
+_NOT_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "utf-7"}
+
+# Single-byte code pages decode (nearly) any byte string "strictly", so a wrong
 # declaration of one of them on a GBK page would silently produce mojibake.
-_SINGLE_BYTE_WESTERN = {
-    "latin-1",
+_SINGLE_BYTE = {
     "iso8859-1",
+    "iso8859-2",
     "iso8859-15",
-    "cp1252",
     "cp1250",
+    "cp1251",
+    "cp1252",
+    "koi8-r",
+    "mac-roman",
     "ascii",
 }
 
@@ -110,14 +117,14 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
 
     # 3. the declared charset
     enc = normalize_encoding_name(declared)
-    if enc and enc not in _WIDE and enc != "utf-8":
+    if enc and enc not in _WIDE and enc not in _NOT_CHARSETS and enc != "utf-8":
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             text = None
         if text is not None:
-            if enc in _SINGLE_BYTE_WESTERN:
-                # A Western code page declared on a page that is really GBK:
+            if enc in _SINGLE_BYTE:
+                # A single-byte code page declared on a page that is really GBK:
                 # prefer GB18030 when it decodes too and yields Chinese text.
                 try:
                     alt = data.decode("gb18030")
