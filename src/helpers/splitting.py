@@ -3,48 +3,70 @@
 Some text renderings print a table row's cells with no separator:
 ``640020470`` is the row ``64 | 0 | 0 | 2 | 0 | 4 | 70`` of Table 3.  A
 split is valid when every part is a well-formed number (no leading zero
-except ``0`` itself) and the row's identities hold (``总计`` = sum of the
-applicant columns; each Table 4 group total = the sum of its four parts).
+except ``0`` itself, a sign only in front) and the row's identities hold
+(``总计`` = sum of the applicant columns; each Table 4 group total = the sum
+of its four parts).
 
-:func:`split_runs` enumerates every valid split by depth-first search with
-pruning; callers keep a result only when it is unique (or made unique by the
-column identities across rows), and otherwise report the cells as ambiguous.
-No split is ever guessed.
+The identities of both tables have one shape: a *group* of consecutive cells
+whose last cell is the sum of the others.  :func:`split_runs` therefore works
+group by group: it chooses where a group ends and what its total is, then
+cuts the digits before the total into parts whose sum must reach it exactly,
+abandoning a branch as soon as the running sum passes the total.  A search
+budget bounds the work on hostile input.  Rows without identities (Table 2)
+are cut in every well-formed way.
+
+Callers keep a result only when it is unique (or made unique by the column
+identities across rows) and otherwise report the cells as ambiguous: no
+split is ever guessed.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 # An identity on positions of a row: parts[total] == sum(parts[i] for i in components)
 RowIdentity = tuple[int, tuple[int, ...]]
 
 MAX_SOLUTIONS = 64  # stop enumerating beyond this: the row is ambiguous anyway
-MAX_STEPS = 20_000  # search budget per row: hostile input cannot make a split hang
+MAX_STEPS = 100_000  # search budget per row: hostile input cannot make a split hang
 MAX_DIGITS = 80  # longer runs are not table rows
+MAX_PART = 15  # digits of one cell (and of a group total)
+SEP = "|"  # marks a boundary printed in the source (whitespace between runs)
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """One printed run and the number of parts it must give (unknown: 0)."""
-
-    text: str
+class _Budget(Exception):
+    pass
 
 
-def _is_wellformed(s: str) -> bool:
+def _wellformed(s: str) -> bool:
     if s.startswith("-"):
         s = s[1:]
-    if not s or "-" in s or s.startswith("."):
+    if not s or SEP in s or "-" in s or s.startswith(".") or s.endswith(".") or s.count(".") > 1:
         return False
-    if len(s) > 1 and s[0] == "0" and s[1] != ".":
-        return False
-    if s.endswith("."):
-        return False
-    return s.count(".") <= 1
+    return not (len(s) > 1 and s[0] == "0" and s[1] != ".")
 
 
 def _num(s: str) -> float | int:
     return float(s) if "." in s else int(s)
+
+
+def _groups(n: int, identities) -> list[tuple[int, int]] | None:
+    """Identities as contiguous groups ``(start, end)`` whose last cell is the
+    sum of the others and which tile ``0..n``; ``None`` when they do not."""
+    if not identities:
+        return None
+    spans = []
+    for total, comps in identities:
+        comps = tuple(sorted(comps))
+        start = comps[0]
+        if comps != tuple(range(start, total)):
+            return None
+        spans.append((start, total + 1))
+    spans.sort()
+    pos = 0
+    for a, b in spans:
+        if a != pos:
+            return None
+        pos = b
+    return spans if pos == n else None
 
 
 def split_runs(
@@ -57,94 +79,180 @@ def split_runs(
 
     Each run yields at least one part; parts never cross run boundaries.  A
     decimal point may appear inside a part (fee amounts) but not start or end
-    it.  Returns lists of ``n`` printed parts.
+    it.  Returns lists of ``n`` printed parts (at most ``max_solutions``).
+    When the search budget runs out, fewer than two solutions are never
+    returned as if certain: the result is then empty or ambiguous.
 
     >>> split_runs(["640020470"], 7, [(6, (0, 1, 2, 3, 4, 5))])
     [['64', '0', '0', '2', '0', '4', '70']]
     >>> len(split_runs(["220000022"], 7, [(6, (0, 1, 2, 3, 4, 5))]))
     2
+    >>> split_runs(["35-15"], 2)
+    [['35', '-15']]
     """
     runs = [r for r in runs if r]
     total_len = sum(len(r) for r in runs)
     if not runs or total_len < n or len(runs) > n or total_len > MAX_DIGITS:
         return []
-    # identities checked as soon as their last position is assigned
-    by_last: dict[int, list[RowIdentity]] = {}
-    for total, comps in identities:
-        last = max((total, *comps))
-        by_last.setdefault(last, []).append((total, comps))
-
-    # totals placed after all their parts: their text is forced by the sum
-    totals_at = {total: comps for total, comps in identities if all(i < total for i in comps)}
-    solutions: list[list[str]] = []
-    parts: list[str] = []
-    values: list[float | int] = []
+    s = SEP.join(runs)
+    groups = _groups(n, identities)
     steps = [0]
+    solutions: list[list[str]] = []
 
-    def check(pos: int) -> bool:
-        for total, comps in by_last.get(pos, ()):
-            if values[total] != sum(values[i] for i in comps):
-                return False
-        return True
-
-    def rec(run_i: int, offset: int) -> None:
+    def tick() -> None:
         steps[0] += 1
-        if len(solutions) >= max_solutions or steps[0] > MAX_STEPS:
-            return
-        k = len(parts)
-        run = runs[run_i]
-        rest_runs = len(runs) - run_i - 1
-        if k == n:
-            if run_i == len(runs) - 1 and offset == len(run):
-                solutions.append(list(parts))
-            return
-        # digits that must remain for the parts still to come
-        remaining_after_run = sum(len(r) for r in runs[run_i + 1:])
-        parts_left = n - k
-        max_len = len(run) - offset
-        lengths: range | tuple[int, ...] = range(1, max_len + 1)
-        forced = totals_at.get(k)
-        if forced is not None:
-            # a total whose parts are all known can only be printed one way
-            want = sum(values[i] for i in forced)
-            if isinstance(want, int):
-                text = str(want)
-                if run[offset:offset + len(text)] != text:
-                    return
-                lengths = (len(text),)
-        for length in lengths:
-            piece = run[offset:offset + length]
-            end_of_run = offset + length == len(run)
-            # parts left after this one must fit into what is left
-            left_here = len(run) - offset - length
-            if parts_left - 1 > left_here + remaining_after_run:
-                break
-            if end_of_run and parts_left - 1 < rest_runs:
-                continue
-            if not end_of_run and parts_left - 1 < 1 + rest_runs:
-                continue
-            if not _is_wellformed(piece):
-                if piece[0] == "0" and piece[1:2] != ".":
-                    break  # longer pieces keep the leading zero
-                if "-" in piece[1:]:
-                    break  # a sign can only start a part
-                continue
-            parts.append(piece)
-            values.append(_num(piece))
-            if check(k):
-                if end_of_run:
-                    if run_i + 1 < len(runs):
-                        rec(run_i + 1, 0)
-                    elif len(parts) == n:
-                        solutions.append(list(parts))
-                else:
-                    rec(run_i, offset + length)
-            parts.pop()
-            values.pop()
+        if steps[0] > MAX_STEPS:
+            raise _Budget
 
-    rec(0, 0)
-    if steps[0] > MAX_STEPS and len(solutions) < max_solutions:
-        # budget spent: the answer is unknown, so it is reported as ambiguous
-        # (at least two "solutions") rather than risk a wrong unique split
+    def cut(p: int, k: int, end: int) -> list[tuple[list[str], int]]:
+        """Cut ``s[p:end]`` into exactly ``k`` parts (``p`` may sit on a separator)."""
+        out: list[tuple[list[str], int]] = []
+
+        def rec(q: int, left: int, acc: list[str]) -> None:
+            tick()
+            if q < end and s[q] == SEP:
+                if not acc or q == p:
+                    return
+                q += 1
+            if left == 0:
+                if q == end:
+                    out.append((list(acc), 0))
+                return
+            for r in range(q + 1, end + 1):
+                piece = s[q:r]
+                if SEP in piece:
+                    break
+                if not _wellformed(piece):
+                    if piece[0] == "0" and piece[1:2] != ".":
+                        break
+                    continue
+                # separators left in s[r:end] must each get a part boundary
+                if s.count(SEP, r, end) > left - 1:
+                    continue
+                acc.append(piece)
+                rec(r, left - 1, acc)
+                acc.pop()
+                if len(out) >= max_solutions:
+                    return
+
+        rec(p, k, [])
+        return out
+
+    def parts_summing(p: int, end: int, k: int, target) -> list[list[str]]:
+        """Cut ``s[p:end]`` into ``k`` parts whose values sum to ``target``."""
+        out: list[list[str]] = []
+        signed = "-" in s[p:end]
+
+        def rec(q: int, left: int, acc: list[str], total) -> None:
+            tick()
+            if q < end and s[q] == SEP:
+                if not acc:
+                    return
+                q += 1
+            if left == 0:
+                if q == end and abs(total - target) < 1e-9:
+                    out.append(list(acc))
+                return
+            for r in range(q + 1, end + 1):
+                piece = s[q:r]
+                if SEP in piece:
+                    break
+                if not _wellformed(piece):
+                    if piece[0] == "0" and piece[1:2] != ".":
+                        break
+                    continue
+                v = _num(piece)
+                if v >= 0 and total + v > target + 1e-9 and not signed:
+                    break  # longer pieces only grow (no negative part can follow)
+                if s.count(SEP, r, end) > left - 1:
+                    continue
+                acc.append(piece)
+                rec(r, left - 1, acc, total + v)
+                acc.pop()
+                if len(out) >= max_solutions:
+                    return
+
+        rec(p, k, [], 0)
+        return out
+
+    memo: dict[tuple[int, int], list[list[str]]] = {}
+
+    def solve(p: int, gi: int) -> list[list[str]]:
+        """Every cut of ``s[p:]`` into the groups ``gi…`` (memoised by position)."""
+        key = (p, gi)
+        if key in memo:
+            return memo[key]
+        out: list[list[str]] = []
+        if gi == len(groups):
+            if p == len(s):
+                out.append([])
+            memo[key] = out
+            return out
+        if p < len(s) and s[p] == SEP:
+            p += 1
+        a, b = groups[gi]
+        size = b - a
+        last = gi == len(groups) - 1
+        # choose where the group's total starts (t0) and ends (end); no part can
+        # have more digits than the total, which bounds both loops
+        for t0 in range(p + 1, len(s)):
+            body_end = t0 - 1 if s[t0 - 1] == SEP else t0
+            body_digits = body_end - p - s.count(SEP, p, body_end)
+            if body_digits > (size - 1) * MAX_PART:
+                break
+            if body_digits < size - 1 or s[t0] == SEP:
+                continue
+            tails_by_end: dict[int, list[list[str]]] = {}
+            plain = "." not in s[p:body_end] and "-" not in s[p:body_end]
+            for end in range(t0 + 1, min(len(s), t0 + MAX_PART) + 1):
+                total_text = s[t0:end]
+                if SEP in total_text:
+                    break
+                if last and end != len(s):
+                    continue
+                if plain and total_text.isdigit():
+                    # parts of a plain sum: none longer than the total, and the largest
+                    # at least one digit shorter than it
+                    digits = len(total_text.lstrip("0")) or 1
+                    if body_digits > (size - 1) * digits:
+                        continue
+                    if total_text != "0" and body_digits < (digits - 1) + (size - 2):
+                        break
+                tick()
+                if not _wellformed(total_text):
+                    continue
+                bodies = parts_summing(p, body_end, size - 1, _num(total_text))
+                if not bodies:
+                    continue
+                tails = tails_by_end.get(end)
+                if tails is None:
+                    tails = tails_by_end[end] = solve(end, gi + 1)
+                for body in bodies:
+                    for tail in tails:
+                        out.append(body + [total_text] + tail)
+                        if len(out) >= max_solutions:
+                            memo[key] = out
+                            return out
+        memo[key] = out
+        return out
+
+    try:
+        if groups is None:
+            if identities:
+                # not of the group shape: cut every way, then check the identities
+                for parts, _ in cut(0, n, len(s)):
+                    vals = [_num(x) for x in parts]
+                    if all(abs(vals[t] - sum(vals[i] for i in c)) < 1e-9 for t, c in identities):
+                        solutions.append(parts)
+            else:
+                solutions.extend(p for p, _ in cut(0, n, len(s)))
+        else:
+            solutions.extend(solve(0, 0))
+    except _Budget:
         return solutions if len(solutions) >= 2 else []
-    return solutions
+    # the same cut can be reached twice when a separator sits at a group edge
+    unique: list[list[str]] = []
+    for sol in solutions:
+        if sol not in unique:
+            unique.append(sol)
+    return unique[:max_solutions]
