@@ -20,6 +20,7 @@ from .tokens import document_rows
 
 # Markers of the pre-2019 outline (2008 Regulations era): statistics table
 # with 指标名称/计量单位, sections on 依申请公开和不予公开 / 收费及减免.
+_RUN = re.compile(r"^-?\d[\d.\-]*(?:元|万元)?$")
 _OLD_OUTLINE = re.compile(r"指标名称|计量单位|历年累计|依申请公开和不予公开|收费及减免|政府信息公开情况统计表|不予公开情况")
 
 
@@ -132,9 +133,9 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
         missing_t2 = [r for r in cb.t2_rows[edition] if r not in mapped.rows_found["t2"]]
         if missing_t2:
             partial_reasons.append(f"Table 2 rows not found: {', '.join(missing_t2)}")
-    unread = [k for k, v in cells.items() if v.status == "text" and v.value is None and "|" in v.printed]
-    if unread:
-        partial_reasons.append(f"{len(unread)} cell(s) ambiguous")
+    if any(i.rule == "extract.ambiguous_split" for i in mapped.issues):
+        unread = [k for k, v in cells.items() if v.status == "text" and _RUN.match(v.printed.replace(" ", ""))]
+        partial_reasons.append(f"{len(unread)} cell(s) ambiguous (digits run together)")
     for reason in partial_reasons:
         result.issues.append(Issue("extract.partial", "warning", f"{path}: {reason}", path=path))
     result.status = "partial" if partial_reasons else "ok"

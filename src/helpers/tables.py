@@ -364,6 +364,7 @@ class Mapper:
 
         t3_rows: dict[str, list[tuple[str, Parsed]]] = {}
         ambiguous: dict[str, list[list[tuple[str, Parsed]]]] = {}
+        run_text: dict[str, str] = {}  # what was printed for rows that stay ambiguous
         for (table, row), rec in chosen.items():
             decoded = decoded_of[(table, row)]
             if table == "t3":
@@ -371,6 +372,7 @@ class Mapper:
                     t3_rows[row] = decoded[0]
                 else:
                     ambiguous[row] = decoded
+                    run_text[row] = _printed_run(rec.tokens)
             else:
                 self._emit_t2(rec, decoded, cells, rows_found)
         for row, u in placed.items():
@@ -381,6 +383,7 @@ class Mapper:
                 t3_rows[row] = decoded[0]
             else:
                 ambiguous[row] = decoded
+                run_text[row] = _printed_run(u.tokens)
         # problems of records whose row was read after all (another record, a placed row) are moot
         for (table, row), found in pending_issues.items():
             if (table, row) in chosen or (table == "t3" and (row in t3_rows or row in ambiguous)):
@@ -399,7 +402,7 @@ class Mapper:
                 if len(options) == 1:
                     cells[f"t3.{row}.{col}"] = _cell(cands[0][ci][0], cands[0][ci][1])
                 else:
-                    cells[f"t3.{row}.{col}"] = CellValue(None, "text", " | ".join(options))
+                    cells[f"t3.{row}.{col}"] = CellValue(None, "text", run_text.get(row, ""))
 
         # Table 4
         if self.t4_tokens:
@@ -416,7 +419,7 @@ class Mapper:
                         if len(options) == 1:
                             cells[key] = _cell(decoded[0][i][0], decoded[0][i][1])
                         else:
-                            cells[key] = CellValue(None, "text", " | ".join(options))
+                            cells[key] = CellValue(None, "text", _printed_run(self.t4_tokens))
         return Mapped(cells, issues, set(self.tables_seen), split_other, rows_found)
 
     def _learn_offsets(self) -> None:
@@ -444,7 +447,7 @@ class Mapper:
             key = f"t2.{rec.row}.{col}"
             options = sorted({c[i][0] for c in decoded})
             if len(options) > 1:
-                cells[key] = CellValue(None, "text", " | ".join(options))
+                cells[key] = CellValue(None, "text", _printed_run(rec.tokens))
                 continue
             printed, p = decoded[0][i]
             unit = self.cb.keys[key].unit if key in self.cb.keys else ""
@@ -465,7 +468,8 @@ class Mapper:
                         )
                     cell = CellValue(v, "number" if v is not None else "text", printed)
                 elif unit == "10k_yuan":
-                    cell = CellValue(to_wan_yuan(p), "number", printed)
+                    v = to_wan_yuan(p)  # None for a unit that is no amount (e.g. %)
+                    cell = CellValue(v, "number" if v is not None else "text", printed)
             cells[key] = cell
 
     # ------------------------------------------------------------------ decoding
@@ -671,6 +675,11 @@ def _violations(items: list[tuple[str, Parsed]], identities) -> int:
         if abs(t.value - sum(p.value or 0 for p in parts)) > 1e-9:
             n += 1
     return n
+
+
+def _printed_run(tokens: list[Token]) -> str:
+    """The digits of a row as printed, for cells that cannot be told apart."""
+    return " ".join(t.text for t in tokens if t.kind == VALUE)
 
 
 def _cell(printed: str, p: Parsed) -> CellValue:

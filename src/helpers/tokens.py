@@ -223,6 +223,7 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
 
 
 _MAX_LINES = 4
+_LABEL_THEN_NUMBERS = re.compile(r"^(\D*?)\s+((?:[-+]?\d[\d,.]*\s*)+)$")
 
 
 def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
@@ -237,10 +238,21 @@ def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
             continue
         joined = raw
         hit = None
+        rest_tokens: list[Token] | None = None
         for j in range(i + 1, min(i + _MAX_LINES, len(rows))):
             nxt = rows[j]
             nraw = nxt.extra.get("raw") if not nxt.grid else None
-            if nraw is None or any(t.kind == VALUE for t in nxt.tokens):
+            if nraw is None:
+                break
+            if any(t.kind == VALUE for t in nxt.tokens):
+                # the label ends on the line that carries the values: "计其他情形） 4 0 0 0 0 0 4"
+                m = _LABEL_THEN_NUMBERS.match(nraw)
+                if m:
+                    entries = cb.lookup(norm_label(joined + m.group(1)))
+                    if entries:
+                        joined += m.group(1)
+                        hit = (j, entries)
+                        rest_tokens = _paragraph_tokens(m.group(2), cb, nxt.where)
                 break
             joined += nraw
             entries = cb.lookup(norm_label(joined))
@@ -252,6 +264,8 @@ def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
             row.tokens = [Token(LABEL, joined, tuple(entries), where=row.where)]
             for k in range(i + 1, j + 1):
                 rows[k].tokens = []
+            if rest_tokens is not None:
+                rows[j].tokens = rest_tokens
             i = j + 1
         else:
             i += 1
