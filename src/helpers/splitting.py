@@ -75,6 +75,16 @@ def split_runs(
     identities: list[RowIdentity] = (),  # type: ignore[assignment]
     max_solutions: int = MAX_SOLUTIONS,
 ) -> list[list[str]]:
+    """See :func:`search_splits`; returns only the solutions."""
+    return search_splits(runs, n, identities, max_solutions)[0]
+
+
+def search_splits(
+    runs: list[str],
+    n: int,
+    identities: list[RowIdentity] = (),  # type: ignore[assignment]
+    max_solutions: int = MAX_SOLUTIONS,
+) -> tuple[list[list[str]], bool]:
     """All ways to cut ``runs`` (digit strings, in order) into ``n`` parts.
 
     Each run yields at least one part; parts never cross run boundaries.  A
@@ -83,6 +93,8 @@ def split_runs(
     When the search budget runs out, fewer than two solutions are never
     returned as if certain: the result is then empty or ambiguous.
 
+    >>> search_splits(["640020470"], 7, [(6, (0, 1, 2, 3, 4, 5))])
+    ([['64', '0', '0', '2', '0', '4', '70']], True)
     >>> split_runs(["640020470"], 7, [(6, (0, 1, 2, 3, 4, 5))])
     [['64', '0', '0', '2', '0', '4', '70']]
     >>> len(split_runs(["220000022"], 7, [(6, (0, 1, 2, 3, 4, 5))]))
@@ -92,8 +104,10 @@ def split_runs(
     """
     runs = [r for r in runs if r]
     total_len = sum(len(r) for r in runs)
-    if not runs or total_len < n or len(runs) > n or total_len > MAX_DIGITS:
-        return []
+    if not runs or total_len < n or len(runs) > n:
+        return [], True
+    if total_len > MAX_DIGITS:
+        return [], False
     s = SEP.join(runs)
     groups = _groups(n, identities)
     steps = [0]
@@ -249,10 +263,10 @@ def split_runs(
         else:
             solutions.extend(solve(0, 0))
     except _Budget:
-        return solutions if len(solutions) >= 2 else []
+        return (solutions if len(solutions) >= 2 else []), False
     # the same cut can be reached twice when a separator sits at a group edge
     unique: list[list[str]] = []
     for sol in solutions:
         if sol not in unique:
             unique.append(sol)
-    return unique[:max_solutions]
+    return unique[:max_solutions], True
