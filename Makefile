@@ -60,8 +60,8 @@ venv:
 
 test: venv
 	@status=0; \
-	echo "== pytest tests"; \
-	$(PY) -m pytest tests || status=$$?; \
+	echo "== pytest (doctests in src/helpers, then tests/)"; \
+	$(PY) -m pytest --doctest-modules src/helpers tests || status=$$?; \
 	set -- notebooks/*.ipynb; \
 	if [ -e "$$1" ]; then \
 	  echo "== nbval notebooks"; \
