@@ -290,8 +290,10 @@ def test_size_limit_override(monkeypatch):
     assert read_docx("small.docx", data).status == "ok"
     doc = read_docx("small.docx", data, max_xml_bytes=100)
     assert doc.status == "unsupported" and "limit of 100 bytes" in doc.message
-    monkeypatch.setattr(docx_mod, "MAX_DOCX_XML_BYTES", 100)
-    assert read_docx("small.docx", data).status == "unsupported"
+    monkeypatch.setenv("GIDR_MAX_DOCX_XML_MB", "0.0001")  # 104 bytes
+    doc = read_docx("small.docx", data)
+    assert doc.status == "unsupported"
+    assert "GIDR_MAX_DOCX_XML_MB" in doc.message and "--max-docx-xml-mb" in doc.message
 
 
 def test_lying_size_header_is_not_trusted():

@@ -271,8 +271,8 @@ def test_page_limit():
 
 def test_module_page_limit(monkeypatch):
     data = build_pdf([["line on page %d with text" % i] for i in range(3)])
-    monkeypatch.setattr(pdf_mod, "MAX_PDF_PAGES", 2)
+    monkeypatch.setenv("GIDR_MAX_PDF_PAGES", "2")
     doc = read_pdf("long.pdf", data)
     assert doc.status == "unsupported"
     assert "limit of 2" in doc.message
-    assert pdf_mod.MAX_PDF_PAGES == 2
+    assert "GIDR_MAX_PDF_PAGES" in doc.message and "--max-pdf-pages" in doc.message

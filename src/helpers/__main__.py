@@ -19,12 +19,23 @@ from pathlib import Path
 from . import __version__
 
 
+def _limits(args: argparse.Namespace):
+    from .limits import from_args
+
+    try:
+        return from_args(args)
+    except ValueError as exc:
+        print(f"python -m helpers {args.cmd}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from .extract import extract_path
 
+    limits = _limits(args)
     out = sys.stdout
     for path in args.files:
-        r = extract_path(path)
+        r = extract_path(path, limits=limits)
         obj = r.to_json()
         out.write(json.dumps(obj, ensure_ascii=False, indent=2 if args.pretty else None) + "\n")
         out.flush()
@@ -34,7 +45,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
-    summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress)
+    limits = _limits(args)
+    summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress, limits=limits)
     print(summary.text())
     return 0
 
@@ -94,6 +106,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .limits import add_arguments as add_limit_arguments
+
     p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=__version__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -101,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("extract", help="print one JSON object per file")
     e.add_argument("files", nargs="+")
     e.add_argument("--pretty", action="store_true", help="indent the JSON (no longer one line per file)")
+    add_limit_arguments(e)
     e.set_defaults(func=_cmd_extract)
 
     b = sub.add_parser("build", help="turn data/raw into data/processed")
@@ -108,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", default="data/processed")
     b.add_argument("--jobs", type=int, default=None, help="worker processes (default: 1 for small corpora)")
     b.add_argument("--no-progress", action="store_true")
+    add_limit_arguments(b)
     b.set_defaults(func=_cmd_build)
 
     v = sub.add_parser("validate", help="print the issue report, problems first")

@@ -37,6 +37,7 @@ import pandas as pd
 from . import codebook as _codebook
 from .derive import t3_wide, t4_wide
 from .extract import extract_path
+from .limits import Limits, current
 from .result import ExtractResult, Issue
 from .sources import load_sources, sha256_file, verify_sources
 from .validate import check_chain, sort_issues
@@ -73,9 +74,9 @@ def raw_files(raw_dir: Path) -> list[Path]:
     )
 
 
-def _extract_one(args: tuple[str, str | None]) -> ExtractResult:
-    path, level = args
-    return extract_path(path, level=level)
+def _extract_one(args: tuple[str, str | None, Limits | None]) -> ExtractResult:
+    path, level, limits = args
+    return extract_path(path, level=level, limits=limits)
 
 
 @contextlib.contextmanager
@@ -214,8 +215,14 @@ def build(
     out_dir: str | os.PathLike[str] = "data/processed",
     jobs: int | None = None,
     progress: bool = True,
+    limits: Limits | None = None,
 ) -> BuildSummary:
+    """Build ``out_dir`` from ``raw_dir`` (see the module documentation).
+
+    ``limits`` apply to every raw file (default: :func:`helpers.limits.current`).
+    """
     t0 = time.perf_counter()
+    limits = limits if limits is not None else current()
     raw = Path(raw_dir)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +233,7 @@ def build(
         problems = verify_sources(raw)
         listed = {s.file: s for s in load_sources(raw)} if (raw / "sources.csv").exists() else {}
         files = raw_files(raw)
-        todo: list[tuple[str, str | None]] = []
+        todo: list[tuple[str, str | None, Limits | None]] = []
         meta: dict[str, dict] = {}
         for p in files:
             src = listed.get(p.name)
@@ -248,7 +255,7 @@ def build(
                 extra.append(Issue("raw.sha256_mismatch", "error", f"{msg}; the file is refused", path=rel))
                 summary.refused.append(p.name)
                 continue
-            todo.append((rel, src.level if src else None))
+            todo.append((rel, src.level if src else None, limits))
         n_jobs = jobs or (1 if len(todo) < 32 else os.cpu_count() or 1)
         results: list[ExtractResult] = []
         bar = None

@@ -12,8 +12,10 @@ import re
 from . import codebook as _codebook
 from .document import Document
 from .edition import detect
+from .limits import BudgetExceeded, Limits, current, time_budget
 from .metadata import report_year_and_agency
 from .read import read_document
+from .read.encoding import MOJIBAKE_NOTE
 from .result import ABSENT, CellValue, ExtractResult, Issue
 from .tables import Mapper
 from .tokens import document_rows
@@ -33,7 +35,15 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
         return result
     cb = _codebook.load()
     for note in doc.notes:
-        result.issues.append(Issue("read.note", "warning", note, path=path))
+        if MOJIBAKE_NOTE in note:
+            # damaged text: labels are garbled, so the rows they stood for are not
+            # recognised (their values are not read); say so in the file's name
+            msg = note if note.startswith(f"{path}: ") else f"{path}: {note}"
+            result.issues.append(
+                Issue("read.mojibake", "error", f"{msg}; rows whose labels are damaged are not read", path=path)
+            )
+        else:
+            result.issues.append(Issue("read.note", "warning", note, path=path))
     try:
         rows = document_rows(doc, cb)
         edition, votes = detect(rows, cb)
@@ -149,14 +159,32 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
     return result
 
 
-def extract_path(path: str, level: str | None = None) -> ExtractResult:
-    """Read and extract one file. Never raises."""
+def extract_path(path: str, level: str | None = None, limits: Limits | None = None) -> ExtractResult:
+    """Read and extract one file. Never raises.
+
+    ``limits`` default to :func:`helpers.limits.current` (defaults and
+    ``GIDR_MAX_*`` environment variables).  Reading, extraction and
+    validation together get ``limits.max_seconds`` of wall clock; a file that
+    needs more is ``unsupported``.
+    """
     try:
-        doc = read_document(path)
-    except Exception as exc:  # pragma: no cover - read_document already guards
+        lim = limits if limits is not None else current()
+    except ValueError as exc:  # a malformed GIDR_MAX_* variable
         return ExtractResult(
-            path=path,
-            status="failed",
-            issues=[Issue("read.failed", "error", f"{path}: {type(exc).__name__}: {exc}", path=path)],
+            path=path, status="failed", issues=[Issue("read.failed", "error", f"{path}: not read: {exc}", path=path)]
         )
-    return extract_document(doc, level=level)
+    try:
+        with time_budget(lim.max_seconds, path) as deadline:
+            try:
+                doc = read_document(path, limits=lim, deadline=deadline)
+            except Exception as exc:  # pragma: no cover - read_document already guards
+                return ExtractResult(
+                    path=path,
+                    status="failed",
+                    issues=[Issue("read.failed", "error", f"{path}: {type(exc).__name__}: {exc}", path=path)],
+                )
+            deadline.check()
+            return extract_document(doc, level=level)
+    except BudgetExceeded:
+        msg = lim.refusal(path, "reading and extracting the file did not finish in time", "max_seconds")
+        return ExtractResult(path=path, status="unsupported", issues=[Issue("read.unsupported", "error", msg, path=path)])

@@ -20,28 +20,29 @@ value cell holding only ideographic spaces comes out as whitespace-only text
 Deleted revisions (``w:del``) and ``mc:Fallback`` duplicates are ignored.
 
 Hostile input: the package is refused (``unsupported``) when it is not a DOCX
-(no main document part, or a legacy/encrypted OLE file), when the part is
-larger than :data:`MAX_DOCX_XML_BYTES` or compresses more than
-:data:`MAX_DOCX_COMPRESSION_RATIO` : 1 (zip bomb).  The member is read with a
-size cap, so a lying zip header cannot make it decompress more.  A broken zip
-or XML gives ``failed``.  The reader never raises.
+(no main document part, or a legacy/encrypted OLE file), when its central
+directory lists more than ``max_zip_entries`` members (checked in the
+end-of-central-directory record, before the directory is parsed), when the
+main part is larger than ``max_docx_xml_bytes`` or compresses more than
+``max_zip_ratio`` : 1 (zip bomb); the limits are those of
+:class:`helpers.limits.Limits`.  The member is read with a size cap, so a
+lying zip header cannot make it decompress more.  The XML parser neither
+loads DTDs nor expands entities nor touches the network, so "billion laughs"
+and external entities (``file:///etc/passwd``) come out as nothing.  A broken
+zip or XML gives ``failed``.  The reader never raises.
 """
 
 from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import zipfile
 
 from lxml import etree
 
 from ..document import Document, Paragraph, Table, grid_from_spans
-
-MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
-"""Largest accepted uncompressed size of the main document part."""
-
-MAX_DOCX_COMPRESSION_RATIO = 200
-"""Largest accepted uncompressed/compressed size ratio of the main part."""
+from ..limits import Limits, current
 
 MAX_RELS_BYTES = 1024 * 1024
 """Cap on the package relationships part (only read to find the main part)."""
@@ -255,7 +256,7 @@ def _find_member(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
     return None
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str) -> bytes:
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str, lim: Limits | None = None) -> bytes:
     """Read a member, never decompressing more than ``cap`` bytes."""
     chunks: list[bytes] = []
     total = 0
@@ -267,7 +268,9 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, what: str
             chunks.append(chunk)
             total += len(chunk)
             if total > cap:
-                raise _Refused(f"{what} is larger than the limit of {cap} bytes")
+                if lim is None:
+                    raise _Refused(f"{what} is larger than the limit of {cap} bytes")
+                raise _Refused(f"{what} decompresses to more than {cap:,} bytes, {_how(lim, 'max_docx_xml_bytes')}")
     return b"".join(chunks)
 
 
@@ -299,18 +302,23 @@ def read_docx(
     data: bytes,
     max_xml_bytes: int | None = None,
     max_ratio: float | None = None,
+    limits: Limits | None = None,
 ) -> Document:
     """Read a DOCX file into a :class:`Document`.
 
     ``path`` is only used in messages; ``data`` is the file's content.
-    ``max_xml_bytes`` and ``max_ratio`` override :data:`MAX_DOCX_XML_BYTES`
-    and :data:`MAX_DOCX_COMPRESSION_RATIO`.
+    ``limits`` default to :func:`helpers.limits.current` (defaults and
+    environment); ``max_xml_bytes`` and ``max_ratio`` override their
+    ``max_docx_xml_bytes`` and ``max_zip_ratio``.
     """
-    cap = MAX_DOCX_XML_BYTES if max_xml_bytes is None else max_xml_bytes
-    ratio = MAX_DOCX_COMPRESSION_RATIO if max_ratio is None else max_ratio
     doc = Document(path=path, kind="docx")
     try:
-        _read(doc, data, cap, ratio)
+        lim = limits if limits is not None else current()
+        if max_xml_bytes is not None:
+            lim = lim.replace(max_docx_xml_bytes=max_xml_bytes)
+        if max_ratio is not None:
+            lim = lim.replace(max_zip_ratio=max_ratio)
+        _read(doc, data, lim)
     except _Refused as exc:
         doc.blocks = []
         doc.status = "unsupported"
@@ -322,12 +330,50 @@ def read_docx(
     return doc
 
 
-def _read(doc: Document, data: bytes, cap: int, ratio: float) -> None:
+def _how(lim: Limits, name: str) -> str:
+    return f"over the limit of {lim.show(name)} ({name}); not read — {lim.how_to_raise(name)}"
+
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD64 = b"PK\x06\x06"
+_MIN_CD_ENTRY = 46
+
+
+def zip_directory_size(data: bytes) -> tuple[int, int] | None:
+    """``(entries, central directory bytes)`` from the end-of-central-directory
+    record (ZIP64 aware), or None when there is none."""
+    tail_start = max(0, len(data) - (65535 + 22))
+    pos = data.rfind(_EOCD, tail_start)
+    if pos < 0 or pos + 22 > len(data):
+        return None
+    entries, cd_size = struct.unpack_from("<HI", data, pos + 10)
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF:
+        loc = pos - 20
+        if loc >= 0 and data[loc : loc + 4] == _EOCD64_LOCATOR:
+            (off,) = struct.unpack_from("<Q", data, loc + 8)
+            if off + 56 <= len(data) and data[off : off + 4] == _EOCD64:
+                entries, cd_size = struct.unpack_from("<QQ", data, off + 32)
+    return entries, cd_size
+
+
+def _read(doc: Document, data: bytes, lim: Limits) -> None:
     path = doc.path
+    cap = lim.max_docx_xml_bytes
+    ratio = lim.max_zip_ratio
     if bytes(data[:8]) == _OLE_MAGIC:
         raise _Refused(
             "not a DOCX package: an OLE compound file (legacy .doc or a password-protected Office file)"
         )
+    data = bytes(data)
+    directory = zip_directory_size(data)
+    if directory is not None:
+        entries, cd_size = directory
+        # zipfile parses the whole directory (one object per member) and trusts
+        # its byte size over the count: check both before it does
+        if entries > lim.max_zip_entries or cd_size > lim.max_zip_entries * 1024:
+            n = max(entries, cd_size // _MIN_CD_ENTRY)
+            raise _Refused(f"the DOCX package lists about {n:,} members, {_how(lim, 'max_zip_entries')}")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -343,21 +389,22 @@ def _read(doc: Document, data: bytes, cap: int, ratio: float) -> None:
             raise _Refused(f"not a DOCX package: no main document part ({_DEFAULT_MAIN})")
         if info.file_size > cap:
             raise _Refused(
-                f"{info.filename} is {info.file_size} bytes uncompressed, "
-                f"more than the limit of {cap} bytes"
+                f"{info.filename} is {info.file_size:,} bytes uncompressed, {_how(lim, 'max_docx_xml_bytes')}"
             )
         if info.file_size and (
             info.compress_size == 0 or info.file_size / info.compress_size > ratio
         ):
             raise _Refused(
-                f"{info.filename} compresses {info.file_size} bytes into "
-                f"{info.compress_size} (ratio above {ratio:g}): refused as a possible zip bomb"
+                f"{info.filename} compresses {info.file_size:,} bytes into "
+                f"{info.compress_size:,} (ratio above {ratio:g}): refused as a possible zip bomb, "
+                f"{_how(lim, 'max_zip_ratio')}"
             )
-        xml = _read_capped(zf, info, cap, info.filename)
+        xml = _read_capped(zf, info, cap, info.filename, lim)
         if info.compress_size and len(xml) / info.compress_size > ratio:
             raise _Refused(
-                f"{info.filename} decompresses to {len(xml)} bytes from "
-                f"{info.compress_size} (ratio above {ratio:g}): refused as a possible zip bomb"
+                f"{info.filename} decompresses to {len(xml):,} bytes from "
+                f"{info.compress_size:,} (ratio above {ratio:g}): refused as a possible zip bomb, "
+                f"{_how(lim, 'max_zip_ratio')}"
             )
 
     root = etree.fromstring(xml, _parser())

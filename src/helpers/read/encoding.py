@@ -26,7 +26,11 @@ import re
 
 log = logging.getLogger(__name__)
 
-__all__ = ["decode_bytes", "looks_like_mojibake", "normalize_encoding_name"]
+__all__ = ["decode_bytes", "looks_like_mojibake", "normalize_encoding_name", "MOJIBAKE_NOTE"]
+
+MOJIBAKE_NOTE = "the text looks like UTF-8 read as GBK (mojibake)"
+"""The reader note that marks damaged text; extraction turns it into a
+``read.mojibake`` issue."""
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     # UTF-32 first: its little-endian BOM starts with the UTF-16 LE one.

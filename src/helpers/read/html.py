@@ -54,7 +54,8 @@ import threading
 import lxml.etree as etree
 
 from helpers.document import Cell, Document, Paragraph, Table, grid_from_spans
-from helpers.read.encoding import decode_bytes, looks_like_mojibake, normalize_encoding_name
+from helpers.limits import Limits, current
+from helpers.read.encoding import MOJIBAKE_NOTE, decode_bytes, looks_like_mojibake, normalize_encoding_name
 
 __all__ = ["read_html", "sniff_charset"]
 
@@ -426,8 +427,39 @@ def _build_or_retry(root: etree._Element, payload: bytes, doc: Document) -> list
         return [] if root is None else _build(root, doc.notes)
 
 
-def read_html(path: str, data: bytes) -> Document:
+def count_tags(data: bytes) -> int:
+    """Start tags in raw HTML, estimated without parsing (every ``<`` that
+    does not open an end tag, a comment or a declaration)."""
+    return data.count(b"<") - data.count(b"</") - data.count(b"<!") - data.count(b"<?")
+
+
+def _sample_text(doc: Document, limit: int = 200_000) -> str:
+    """Paragraphs, then table cells, up to about ``limit`` characters."""
+    parts: list[str] = []
+    n = 0
+    for p in doc.paragraphs:
+        parts.append(p.text)
+        n += len(p.text)
+        if n > limit:
+            return "\n".join(parts)
+    for t in doc.tables:
+        for row in t.distinct_rows():
+            line = "\t".join(row)
+            parts.append(line)
+            n += len(line)
+            if n > limit:
+                return "\n".join(parts)
+    return "\n".join(parts)
+
+
+def read_html(path: str, data: bytes, limits: Limits | None = None) -> Document:
     """Read an HTML page (``data`` are its raw bytes; ``path`` names it).
+
+    Limits (``limits``, default :func:`helpers.limits.current`): a page larger
+    than ``max_html_bytes`` or with more than ``max_html_nodes`` tags is
+    refused (``unsupported``) before it is parsed.  libxml2 parses without
+    network access, DTD loading or entity expansion, and stops at 256 levels
+    of nesting (noted, the rest of the page is lost).
 
     Never raises on bad input: a page the parser cannot handle yields
     ``Document(status="failed")`` with a message naming the file.  A page
@@ -444,7 +476,17 @@ def read_html(path: str, data: bytes) -> Document:
     """
     doc = Document(path=path, kind="html")
     try:
+        lim = limits if limits is not None else current()
         data = bytes(data)
+        if len(data) > lim.max_html_bytes:
+            doc.status = "unsupported"
+            doc.message = lim.refusal(path, f"HTML page of {len(data):,} bytes", "max_html_bytes")
+            return doc
+        n_tags = count_tags(data)
+        if n_tags > lim.max_html_nodes:
+            doc.status = "unsupported"
+            doc.message = lim.refusal(path, f"HTML page with about {n_tags:,} tags", "max_html_nodes")
+            return doc
         declared = sniff_charset(data)
         root = None
         payload = b""
@@ -480,9 +522,9 @@ def read_html(path: str, data: bytes) -> Document:
             return doc
         doc.blocks = _build_or_retry(root, payload, doc)
         # A wrongly decoded page is damaged throughout, so a short round-trip
-        # sample is enough here.
-        if looks_like_mojibake("\n".join(p.text for p in doc.paragraphs), round_trip_chars=1000):
-            doc.notes.append("text looks like UTF-8 read as GBK (mojibake)")
+        # sample is enough here; table text counts too (a page may be all table).
+        if looks_like_mojibake(_sample_text(doc), round_trip_chars=1000):
+            doc.notes.append(f"{path}: {MOJIBAKE_NOTE}; labels may not be recognised")
         return doc
     except Exception as exc:  # noqa: BLE001 - a reader must not raise
         return Document(

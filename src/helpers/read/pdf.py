@@ -20,16 +20,32 @@ What the reader does to the text:
 A PDF with (almost) no text is reported as ``unsupported`` (a scanned image;
 OCR is out of scope); a PDF that cannot be opened (encrypted, damaged, not a
 PDF) is ``failed``.  The reader never raises.
+
+Hostile files (limits in :class:`helpers.limits.Limits`, each refusal is
+``unsupported`` with a message naming the limit):
+
+* before pdfium sees the file, every Flate-compressed stream except images is
+  inflated with a cap: a stream that would decompress to more than
+  ``max_pdf_object_bytes``, or by a ratio above ``max_zip_ratio`` (once past
+  1 MB), or streams that together exceed ``max_pdf_decoded_bytes``, refuse
+  the file (pdfium decodes a page's content stream in full when it loads it);
+* pdfium runs in a forked child process (:mod:`helpers.read.sandbox`) with
+  ``max_pdf_memory_bytes`` of memory and the file's remaining time budget:
+  pages that draw millions of characters, form XObjects drawn over and over
+  and other structures that make pdfium allocate without bound end in a
+  refusal, not in the exhaustion of the machine;
+* more than ``max_pdf_pages`` pages, more than ``max_pdf_page_chars``
+  characters on a page, or more than ``max_text_chars`` in all are refused.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 
 from ..document import Document, Paragraph
-
-MAX_PDF_PAGES = 500
-"""Default page limit; longer files are refused as ``unsupported``."""
+from ..limits import Deadline, Limits, current
+from .sandbox import can_fork, run_bounded
 
 MIN_TEXT_CHARS = 20
 """Fewer non-space characters than this in the whole file means no text layer."""
@@ -124,16 +140,27 @@ def pdf_pages_text(data: bytes, max_pages: int | None = None) -> list[str]:
         pdf.close()
 
 
-def read_pdf(path: str, data: bytes, max_pages: int | None = None) -> Document:
+def read_pdf(
+    path: str,
+    data: bytes,
+    max_pages: int | None = None,
+    limits: Limits | None = None,
+    deadline: Deadline | None = None,
+) -> Document:
     """Read a PDF's text layer into a :class:`Document` of per-line paragraphs.
 
     ``path`` is only used in messages; ``data`` is the file's content.
-    ``max_pages`` overrides :data:`MAX_PDF_PAGES`.
+    ``limits`` default to :func:`helpers.limits.current` (defaults and
+    environment); ``max_pages`` overrides their ``max_pdf_pages``.
+    ``deadline`` is the file's time budget (default: ``limits.max_seconds``
+    from now); pdfium's child process is killed when it is spent.
     """
-    limit = MAX_PDF_PAGES if max_pages is None else max_pages
     doc = Document(path=path, kind="pdf")
     try:
-        return _read(doc, data, limit)
+        lim = limits if limits is not None else current()
+        if max_pages is not None:
+            lim = lim.replace(max_pdf_pages=max_pages)
+        return _read(doc, data, lim, deadline or Deadline(lim.max_seconds, path))
     except Exception as exc:  # never raise to the caller
         doc.blocks = []
         doc.status = "failed"
@@ -141,20 +168,164 @@ def read_pdf(path: str, data: bytes, max_pages: int | None = None) -> Document:
         return doc
 
 
-def _read(doc: Document, data: bytes, limit: int) -> Document:
-    path = doc.path
-    if not data:
-        doc.status = "failed"
-        doc.message = f"{path}: empty file, not a PDF"
-        return doc
+# --------------------------------------------------------------------------
+# streams checked before pdfium
 
+
+_STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
+_FLATE = re.compile(rb"/FlateDecode\b|/Fl\b")
+_DICT_LOOKBACK = 4096
+_CHUNK = 1 << 16
+
+
+def check_streams(data: bytes, lim: Limits, path: str) -> str | None:
+    """Inflate every Flate stream that is not an image, with caps; a refusal
+    message when one is a decompression bomb, else None.
+
+    The work is bounded by the file size plus ``max_pdf_decoded_bytes``.
+    """
+    total = 0
+    per_object = lim.max_pdf_object_bytes
+    view = memoryview(data)
+    for m in _STREAM_START.finditer(data):
+        start = m.end()
+        head = data[max(0, m.start() - _DICT_LOOKBACK) : m.start()]
+        k = head.rfind(b" obj")
+        if k >= 0:
+            head = head[k:]
+        if not _FLATE.search(head) or _IMAGE.search(head):
+            continue
+        end = data.find(b"endstream", start)
+        if end < 0:
+            end = len(data)
+        d = zlib.decompressobj()
+        out = 0
+        pos = start
+        try:
+            while pos < end and not d.eof:
+                chunk = view[pos : min(end, pos + _CHUNK)]
+                pos += len(chunk)
+                buf = chunk
+                while buf and not d.eof:
+                    piece = d.decompress(buf, _CHUNK * 16)
+                    out += len(piece)
+                    buf = d.unconsumed_tail
+                    if out > per_object:
+                        return lim.refusal(
+                            path,
+                            f"a PDF stream at byte {m.start():,} decompresses to more than {per_object:,} bytes",
+                            "max_pdf_object_bytes",
+                        )
+                    if total + out > lim.max_pdf_decoded_bytes:
+                        return lim.refusal(
+                            path,
+                            f"the PDF streams decompress to more than {lim.max_pdf_decoded_bytes:,} bytes together",
+                            "max_pdf_decoded_bytes",
+                        )
+                    consumed = pos - start - len(buf)
+                    if out > 1024 * 1024 and consumed > 0 and out / consumed > lim.max_zip_ratio:
+                        return lim.refusal(
+                            path,
+                            f"a PDF stream at byte {m.start():,} inflates {consumed:,} bytes to more than "
+                            f"{out:,} (ratio above {lim.max_zip_ratio:g}): a possible decompression bomb",
+                            "max_zip_ratio",
+                        )
+        except zlib.error:
+            pass  # a broken stream: pdfium decodes at most as much as zlib did
+        total += out
+    return None
+
+
+# --------------------------------------------------------------------------
+# pdfium (in a child process)
+
+
+def _pdfium_pages(data: bytes, max_pages: int, max_page_chars: int, max_chars: int):
+    """Open the PDF and take the text layer of every page, within the limits.
+
+    Returns ``("ok", n_pages, texts)``, ``("open_error", detail)`` or
+    ``("limit", name, what)``.  Runs in the sandbox child.
+    """
     import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        return ("open_error", str(exc))
+    try:
+        n_pages = len(pdf)
+        if n_pages > max_pages:
+            return ("limit", "max_pdf_pages", f"PDF has {n_pages:,} pages")
+        texts: list[str] = []
+        total = 0
+        for i in range(n_pages):
+            page = pdf[i]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    n = textpage.count_chars()
+                    if n > max_page_chars:
+                        return ("limit", "max_pdf_page_chars", f"page {i + 1} of the PDF has {n:,} characters")
+                    total += n
+                    if total > max_chars:
+                        return ("limit", "max_text_chars", f"the PDF has more than {max_chars:,} characters of text")
+                    texts.append(textpage.get_text_range())
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        return ("ok", n_pages, texts)
+    finally:
+        pdf.close()
+
+
+def _read(doc: Document, data: bytes, lim: Limits, deadline: Deadline) -> Document:
+    path = doc.path
+    if not data:
         doc.status = "failed"
-        detail = str(exc)
+        doc.message = f"{path}: empty file, not a PDF"
+        return doc
+    data = bytes(data)
+
+    refusal = check_streams(data, lim, path)
+    if refusal:
+        doc.status = "unsupported"
+        doc.message = refusal
+        return doc
+
+    args = (data, lim.max_pdf_pages, lim.max_pdf_page_chars, lim.max_text_chars)
+    if lim.max_pdf_memory_bytes > 0 and can_fork():
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            doc.status = "unsupported"
+            doc.message = lim.refusal(path, "no time left to read the PDF", "max_seconds")
+            return doc
+        outcome = run_bounded(
+            _pdfium_pages,
+            args,
+            memory_bytes=lim.max_pdf_memory_bytes,
+            seconds=0 if remaining == float("inf") else remaining,
+        )
+        if outcome.kind == "timeout":
+            doc.status = "unsupported"
+            doc.message = lim.refusal(path, f"reading the PDF did not finish in {outcome.seconds:.1f} s", "max_seconds")
+            return doc
+        if outcome.kind == "memory":
+            doc.status = "unsupported"
+            doc.message = lim.refusal(path, "pdfium needs more memory to read this PDF", "max_pdf_memory_bytes")
+            return doc
+        if outcome.kind != "ok":
+            doc.status = "failed"
+            doc.message = f"{path}: PDF could not be read (the pdfium process {outcome.kind}: {outcome.detail})"
+            return doc
+        result = outcome.value
+    else:
+        result = _pdfium_pages(*args)
+
+    if result[0] == "open_error":
+        detail = result[1]
+        doc.status = "failed"
         if "password" in detail.lower():
             doc.message = f"{path}: PDF is encrypted (password required) and cannot be read"
         elif not bytes(data[:1024]).lstrip().startswith(b"%PDF"):
@@ -162,22 +333,16 @@ def _read(doc: Document, data: bytes, limit: int) -> Document:
         else:
             doc.message = f"{path}: damaged PDF, cannot be opened ({detail})"
         return doc
-
-    try:
-        n_pages = len(pdf)
-        if n_pages > limit:
-            doc.status = "unsupported"
-            doc.message = (
-                f"{path}: PDF has {n_pages} pages, more than the limit of {limit} pages"
-            )
-            return doc
-        if n_pages == 0:
-            doc.status = "unsupported"
-            doc.message = f"{path}: PDF has no pages"
-            return doc
-        texts = _page_texts(pdf, n_pages)
-    finally:
-        pdf.close()
+    if result[0] == "limit":
+        _kind, name, what = result
+        doc.status = "unsupported"
+        doc.message = lim.refusal(path, what, name)
+        return doc
+    _ok, n_pages, texts = result
+    if n_pages == 0:
+        doc.status = "unsupported"
+        doc.message = f"{path}: PDF has no pages"
+        return doc
 
     n_chars = 0
     n_dropped = 0

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from ..document import Cell, Document, Paragraph, Table
-from .encoding import decode_bytes, looks_like_mojibake
+from ..limits import Limits, current
+from .encoding import MOJIBAKE_NOTE, decode_bytes, looks_like_mojibake
 
 _MD_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -65,17 +66,28 @@ def split_lines(text: str) -> list[list[str] | str]:
     return out
 
 
-def read_text(path: str, data: bytes) -> Document:
+def read_text(path: str, data: bytes, limits: Limits | None = None) -> Document:
+    """Read a text dump.  More than ``limits.max_text_chars`` characters are
+    refused (``unsupported``); the byte count is checked first, so a huge file
+    is refused without being decoded."""
+    lim = limits if limits is not None else current()
+    # every character takes at least one byte and at most four
+    if len(data) > 4 * lim.max_text_chars:
+        return Document(path=path, kind="text", status="unsupported",
+                        message=lim.refusal(path, f"text file of {len(data):,} bytes has more than "
+                                            f"{lim.max_text_chars:,} characters", "max_text_chars"))
     text, encoding = decode_bytes(data, path)
     doc = Document(path=path, kind="text", encoding=encoding)
+    if len(text) > lim.max_text_chars:
+        doc.status = "unsupported"
+        doc.message = lim.refusal(path, f"text of {len(text):,} characters", "max_text_chars")
+        return doc
     if _looks_binary(data, text):
         doc.status = "failed"
         doc.message = f"{path}: not a text document (binary data, or an unknown format); not read"
         return doc
     if looks_like_mojibake(text):
-        doc.notes.append(
-            f"{path}: the text looks like UTF-8 read as GBK (mojibake); labels may not be recognised"
-        )
+        doc.notes.append(f"{path}: {MOJIBAKE_NOTE}; labels may not be recognised")
     rows: list[list[Cell]] = []
 
     def flush() -> None:
