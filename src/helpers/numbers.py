@@ -31,6 +31,10 @@ _NUMBER = re.compile(
     re.VERBOSE,
 )
 _UNIT_FACTOR = {"元": 1, "万元": 10_000, "亿元": 100_000_000}
+# Longer digit runs are no cell value (a run of a whole row's cells, as split
+# by helpers.splitting, has at most 80 digits); they read as text, which also
+# keeps values finite and within Python's int-conversion limit.
+MAX_DIGITS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ def parse_cell(text: str | None) -> Parsed:
     if not m:
         return Parsed(None, "text")
     digits = m.group("int").replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        return Parsed(None, "text")
     frac = m.group("frac")
     value: float | int = float(digits + frac) if frac else int(digits)
     sign = m.group("sign")
@@ -122,4 +128,6 @@ def to_wan_yuan(p: Parsed) -> float | int | None:
         return None
     if p.unit in (None, "万元"):
         return p.value
+    if p.unit not in _UNIT_FACTOR:  # e.g. a percentage: no amount
+        return None
     return round(p.value * _UNIT_FACTOR[p.unit] / 10_000, 6)

@@ -1,0 +1,101 @@
+"""Bugs found by the mutation fuzzer (helpers.fuzzing), each as a minimal reproduction.
+
+Every test builds a small report (the tab-separated layout of the seed report
+``yindu_office_2024.txt``) with one damaged cell, and asserts what the
+fuzzer asserts for every input: extraction does not raise, reports no caught
+crash, and every number it reports is printed in the input with the value the
+print says (:func:`helpers.fuzzing.check`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from helpers.extract import extract_document
+from helpers.fuzzing import check, internal_errors
+from helpers.numbers import parse_cell, to_wan_yuan
+from helpers.read import read_document
+
+T2 = """2024年某某区人民政府办公室政府信息公开工作年度报告
+二、主动公开政府信息情况
+第二十条第（一）项\t\t\t
+信息内容\t本年制发件数\t本年废止件数\t现行有效件数
+规章\t0\t0\t0
+行政规范性文件\t3\t0\t3
+第二十条第（五）项\t\t\t
+信息内容\t本年处理决定数量\t\t
+行政许可\t{licensing}\t\t
+第二十条第（六）项\t\t\t
+信息内容\t本年处理决定数量\t\t
+行政处罚\t0\t\t
+行政强制\t0\t\t
+第二十条第（八）项\t\t\t
+信息内容\t本年收费金额（单位：万元）\t\t
+行政事业性收费\t{fees}\t\t
+三、收到和处理政府信息公开申请情况
+本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和\t\t申请人情况\t\t\t\t\t\t\t
+\t\t自然人\t法人或其他组织\t\t\t\t\t总计
+\t\t\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t
+一、本年新收政府信息公开申请数量\t\t{new_received}\t0\t0\t0\t0\t0\t21
+二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0
+"""
+
+
+def _report(licensing: str = "0", fees: str = "0", new_received: str = "21") -> bytes:
+    return T2.format(licensing=licensing, fees=fees, new_received=new_received).encode("utf-8")
+
+
+def _extract(data: bytes, name: str = "fuzz.txt"):
+    r = extract_document(read_document(name, data))  # must not raise
+    assert not internal_errors(r), internal_errors(r)
+    assert not check(data, r), check(data, r)
+    return r
+
+
+def test_baseline_report_reads():
+    r = _extract(_report())
+    assert r.cells["t2.licensing.decisions"].value == 0
+    assert r.cells["t3.new_received.natural_person"].value == 21
+
+
+# --------------------------------------------------------------------------- huge digit runs
+
+
+def test_digit_run_over_python_int_limit_is_text_not_a_crash():
+    """numbers: int() refuses more than 4,300 digits (ValueError inside the mapper → extract.crash)."""
+    assert parse_cell("9" * 5000).status == "text"
+    r = _extract(_report(licensing="9" * 5000))
+    assert r.cells["t2.licensing.decisions"].status != "number"
+
+
+def test_huge_decimal_is_not_an_infinite_value():
+    """float('9'*400 + '.5') is inf: the JSON output was not JSON any more."""
+    p = parse_cell("9" * 400 + ".5")
+    assert p.status == "text" and p.value is None
+    r = _extract(_report(licensing="9" * 400 + ".5"))
+    c = r.cells["t2.licensing.decisions"]
+    assert c.value is None or math.isfinite(c.value)
+
+
+def test_huge_table3_value_does_not_overflow_validation():
+    """validate._close multiplied a 400-digit int by 1e-6: OverflowError escaped extract_document."""
+    r = _extract(_report(new_received="9" * 400))
+    assert r.cells["t3.new_received.natural_person"].status != "number"
+
+
+def test_long_but_plausible_digit_runs_still_read():
+    """The limit is well above any real cell: 80 digits still read as a number."""
+    p = parse_cell("9" * 80)
+    assert p.status == "number" and p.value == int("9" * 80)
+    assert parse_cell("1" * 80 + ".25").status == "number"
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_fee_in_wan_yuan_printed_with_percent_sign():
+    """to_wan_yuan looked up '%' in the 元/万元/亿元 factors: KeyError inside the mapper."""
+    assert to_wan_yuan(parse_cell("5%")) is None
+    r = _extract(_report(fees="5%"))
+    c = r.cells["t2.fees.amount"]
+    assert c.value is None and c.status != "number" and c.printed == "5%"
