@@ -76,7 +76,12 @@ def read_document(
                 return Document(path, "unknown", status="unsupported",
                                 message=lim.refusal(path, f"file is {size:,} bytes", "max_file_bytes"))
             with open(path, "rb") as f:
-                data = f.read(cap + 1)  # never more, whatever the size said
+                head = f.read(8192)
+                # text and HTML have lower limits of their own: refuse before reading on
+                refusal = _kind_refusal(path, sniff(path, head), size, lim)
+                if refusal is not None:
+                    return refusal
+                data = head + f.read(cap + 1 - len(head))  # never more, whatever the size said
             if len(data) > cap:
                 return Document(path, "unknown", status="unsupported",
                                 message=lim.refusal(path, f"file is more than {cap:,} bytes", "max_file_bytes"))
@@ -96,6 +101,17 @@ def read_document(
             return Document(path, doc.kind, status="unsupported", encoding=doc.encoding,
                             message=lim.refusal(path, f"document with {n:,} characters of text", "max_text_chars"))
     return doc
+
+
+def _kind_refusal(path: str, kind: str, size: int, lim: Limits) -> Document | None:
+    """A refusal for a text file or HTML page too large to be read at all."""
+    if kind == "text" and size > 4 * lim.max_text_chars:  # every character takes 1 to 4 bytes
+        what = f"text file of {size:,} bytes has more than {lim.max_text_chars:,} characters"
+        return Document(path, "text", status="unsupported", message=lim.refusal(path, what, "max_text_chars"))
+    if kind == "html" and size > lim.max_html_bytes:
+        return Document(path, "html", status="unsupported",
+                        message=lim.refusal(path, f"HTML page of {size:,} bytes", "max_html_bytes"))
+    return None
 
 
 def _dispatch(path: str, data: bytes, kind: str, lim: Limits, deadline: Deadline | None) -> Document:
