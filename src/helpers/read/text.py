@@ -82,11 +82,14 @@ def read_text(path: str, data: bytes, limits: Limits | None = None) -> Document:
         doc.status = "unsupported"
         doc.message = lim.refusal(path, f"text of {len(text):,} characters", "max_text_chars")
         return doc
-    if _looks_binary(data, text):
+    # Text damaged by a GBK round trip is full of U+FFFD; it is still text,
+    # and is reported as mojibake rather than as binary data.
+    mojibake = looks_like_mojibake(text)
+    if not mojibake and _looks_binary(data, text):
         doc.status = "failed"
         doc.message = f"{path}: not a text document (binary data, or an unknown format); not read"
         return doc
-    if looks_like_mojibake(text):
+    if mojibake:
         doc.notes.append(f"{path}: {MOJIBAKE_NOTE}; labels may not be recognised")
     rows: list[list[Cell]] = []
 
