@@ -99,3 +99,22 @@ def test_fee_in_wan_yuan_printed_with_percent_sign():
     r = _extract(_report(fees="5%"))
     c = r.cells["t2.fees.amount"]
     assert c.value is None and c.status != "number" and c.printed == "5%"
+
+
+# --------------------------------------------------------------------------- hangs
+
+
+def test_broken_label_before_long_digit_run_does_not_hang():
+    """tokens._join_broken_lines: the pattern for "label end + values" on the next line
+    backtracked exponentially over a digit run followed by text (2^n steps for n digits)."""
+    from helpers.fuzzing import Case, run_one
+
+    text = (
+        "三、收到和处理政府信息公开申请情况\n"
+        "（二）部分公开（区分处理的，只计这一情 形，不\n"
+        "计其他情形） 5 " + "1" * 40 + "x\n"
+    )
+    data = text.encode("utf-8")
+    o = run_one(Case(0, "regression", "broken.txt", data, []), timeout_s=5.0)
+    assert o["hang"] is None, o["hang"]
+    assert o["exception"] is None and not o["violations"], o

@@ -223,7 +223,8 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
 
 
 _MAX_LINES = 4
-_LABEL_THEN_NUMBERS = re.compile(r"^(\D*?)\s+((?:[-+]?\d[\d,.]*\s*)+)$")
+# possessive inner quantifiers: one way to cut the numbers, no exponential backtracking
+_LABEL_THEN_NUMBERS = re.compile(r"^(\D*?)\s+((?:[-+]?\d[\d,.]*+\s*+)+)$")
 
 
 def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
