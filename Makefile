@@ -18,7 +18,7 @@ HTML_DIR := reports/html
 # Use the kernels registered inside .venv before any in the user's home.
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help venv test build notebooks reproduce clean
+.PHONY: help venv test build notebooks reproduce clean fuzz
 
 help:
 	@echo "make reproduce  build data/processed from data/raw, execute notebooks, render HTML"
@@ -27,6 +27,7 @@ help:
 	@echo "make build      python -m helpers build (data/raw -> data/processed)"
 	@echo "make notebooks  execute notebooks/*.ipynb in place and render HTML into $(HTML_DIR)/"
 	@echo "make clean      remove data/processed outputs and $(HTML_DIR)/ (never data/raw)"
+	@echo "make fuzz       long mutation-fuzzing run over the shared corpus (N=$(N), SEED=$(SEED)) into $(FUZZ_OUT)/"
 
 # .venv/.installed holds the sha256 of pyproject.toml it was installed from.
 venv:
@@ -70,6 +71,16 @@ test: venv
 	  echo "== nbval: no notebooks in notebooks/ yet; skipping"; \
 	fi; \
 	exit $$status
+
+# Long fuzzing run (not part of `make test`, which runs a seeded sample):
+# make fuzz N=100000 SEED=1 FUZZ_OUT=fuzz-out TIMEOUT=10
+N         ?= 100000
+SEED      ?= 1
+FUZZ_OUT  ?= fuzz-out
+TIMEOUT   ?= 10
+
+fuzz: venv
+	$(PY) scripts/fuzz.py --n $(N) --seed $(SEED) --out $(FUZZ_OUT) --timeout $(TIMEOUT)
 
 build: venv
 	$(PY) -m helpers build
