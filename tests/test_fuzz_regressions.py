@@ -118,3 +118,23 @@ def test_broken_label_before_long_digit_run_does_not_hang():
     o = run_one(Case(0, "regression", "broken.txt", data, []), timeout_s=5.0)
     assert o["hang"] is None, o["hang"]
     assert o["exception"] is None and not o["violations"], o
+
+
+# --------------------------------------------------------------------------- invented values
+
+
+def test_quote_mark_between_digits_does_not_join_them():
+    """tokens._compact dropped quote marks (kept out of labels such as 危及“三安全一稳定”)
+    without leaving a break, so ``4821“739`` on a text line was read as 4821739."""
+    for mark in ("“", "”", "'", '"', "「", "』"):
+        text = _report().decode("utf-8").replace("行政许可\t0\t\t", f"行政许可 4821{mark}739")
+        data = text.encode("utf-8")
+        r = _extract(data)  # check(): no number that is not printed
+        assert r.cells["t2.licensing.decisions"].value != 4821739, mark
+
+
+def test_quote_marks_inside_labels_still_fold():
+    """The break is only between digits: labels with quotes still read."""
+    text = _report().decode("utf-8").replace("行政许可\t0\t\t", "“行政许可” 7")
+    r = _extract(text.encode("utf-8"))
+    assert r.cells["t2.licensing.decisions"].value == 7

@@ -546,6 +546,24 @@ def _numbers(rng: random.Random, text: str, ctx: _Ctx) -> str:
     return text
 
 
+_GLUE = ["“", "”", "‘", "’", '"', "'", "「", "」", "『", "』", "【", "】", "[", "]", "(", ")", "（", "）", "·", "、",
+         "，", "．", "—", "–", "－", "~", "～", "/", "*", "#", "\u00a0", "\u3000", "\u200b", "\u00ad", "\ufeff", "&nbsp;", "&#8220;"]
+
+
+def _glue_digits(rng: random.Random, text: str, ctx: _Ctx) -> str:
+    """Put punctuation, quotes, brackets or invisible characters inside 1-10 numbers,
+    whose digits are first made distinctive (4-9 random digits): a reader that
+    drops the character and joins the digits would report a number that is not printed."""
+    spans = [m.span() for m in _DIGITS.finditer(text)]
+    if not spans:
+        return text
+    for a, b in sorted(rng.sample(spans, min(len(spans), rng.randint(1, 10))), reverse=True):
+        digits = str(rng.randint(1, 9)) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 8)))
+        k = rng.randint(1, len(digits) - 1)
+        text = text[:a] + digits[:k] + rng.choice(_GLUE) + digits[k:] + text[b:]
+    return text
+
+
 # --------------------------------------------------------------------------- HTML
 
 _CLOSE = re.compile(r"</(?:td|th|tr|table|tbody|p|span|div)\s*>", re.I)
@@ -739,6 +757,7 @@ OPERATORS: list[tuple[str, Callable[[random.Random, bytes, _Ctx], bytes], tuple[
     ("pinyin", _text_op(_pinyin), _TEXTY, 0, 0.7),
     ("words", _text_op(_words), _TEXTY, 0, 1.0),
     ("numbers", _text_op(_numbers), _TEXTY, 0, 2.0),
+    ("glue_digits", _text_op(_glue_digits), _TEXTY, 0, 1.0),
     ("html_drop_closing", _text_op(_drop_closing_tags), ("html",), 0, 1.0),
     ("html_tr", _text_op(_tr), ("html",), 0, 1.0),
     ("html_spans", _text_op(_spans), ("html",), 0, 1.0),
@@ -1068,12 +1087,12 @@ def _save(out: Path | None, folder: str, case: Case, text: str, counts: Counter,
     d.mkdir(parents=True, exist_ok=True)
     stem = f"{case.index:07d}"
     ext = case.name.rsplit(".", 1)[-1] if "." in case.name else "bin"
-    (d / f"{stem}.{ext}").write_bytes(case.data)
-    (d / f"{stem}.txt").write_text(
+    (d / f"{stem}.input.{ext}").write_bytes(case.data)
+    (d / f"{stem}.about.txt").write_text(
         f"input {case.index}\nseed file {case.seed}\nread as {case.name}\noperators {' '.join(case.ops)}\n\n{text}\n",
         encoding="utf-8",
     )
-    return str(d / f"{stem}.{ext}")
+    return str(d / f"{stem}.input.{ext}")
 
 
 def run(

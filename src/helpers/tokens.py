@@ -34,6 +34,8 @@ LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
 _WS = frozenset(" \t\r\n\f\v\u00a0\u3000\u2000\u2001\u2002\u2003\u2009\u200a\u202f\u205f")
 _DROP_CHARS = frozenset(chr(c) for c in _DROP) - _WS
 _MAPC = {chr(k): v for k, v in _MAP.items()}
+_QUOTES = frozenset("\"'“”‘’「」『』〝〞‟„`´")
+_ASCII_DIGITS = frozenset("0123456789")
 _TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
 _HAS_DIGIT = re.compile(r"\d")
 _ENUM_START = re.compile(r"^\(?\d{1,2}[.、)]")
@@ -75,13 +77,20 @@ def _compact(text: str) -> tuple[str, list[bool]]:
     out: list[str] = []
     breaks: list[bool] = []
     pending = False
+    quoted = False  # a quote mark was dropped right after a digit
     for ch in s:
         if ch in _WS or ch.isspace():
             pending = True
             continue
         if ch in _DROP_CHARS:
+            if ch in _QUOTES and out and out[-1] in _ASCII_DIGITS:
+                quoted = True
             continue
-        out.append(_MAPC.get(ch, ch))
+        c = _MAPC.get(ch, ch)
+        if quoted and c in _ASCII_DIGITS:
+            pending = True  # digits on both sides of a quote mark: "1“2" is not 12
+        quoted = False
+        out.append(c)
         breaks.append(pending)
         pending = False
     return "".join(out), breaks
