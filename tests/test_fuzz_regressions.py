@@ -138,3 +138,35 @@ def test_quote_marks_inside_labels_still_fold():
     text = _report().decode("utf-8").replace("行政许可\t0\t\t", "“行政许可” 7")
     r = _extract(text.encode("utf-8"))
     assert r.cells["t2.licensing.decisions"].value == 7
+
+
+# --------------------------------------------------------------------------- one damaged byte
+
+
+def test_gb18030_report_with_one_bad_byte_still_reads():
+    """decode_bytes: GB18030 bytes with one invalid byte went to the statistical
+    guesser, which called them UTF-8: the whole report became replacement
+    characters and nothing was read."""
+    from helpers.read.encoding import decode_bytes
+
+    base = _report().decode("utf-8").encode("gb18030")
+    pos = len(base) // 3
+    data = base[:pos] + b"\xff" + base[pos + 1 :]
+    text, enc = decode_bytes(data, "x.txt")
+    assert enc == "gb18030" and 1 <= text.count("\ufffd") <= 2
+    r = _extract(data)
+    assert r.cells["t2.normative_documents.issued"].value == 3
+
+
+def test_utf8_page_with_one_bad_byte_still_reads(shared_dir):
+    """A 225 KB UTF-8 page (declaring utf-8) with one flipped byte was guessed as
+    ptcp154 (Kazakh): every label was lost and the report failed."""
+    from helpers.read.encoding import decode_bytes
+
+    data = bytearray((shared_dir / "corpus" / "originals" / "pingtan_2019.html").read_bytes())
+    data[len(data) // 2] ^= 0x80
+    data = bytes(data)
+    assert decode_bytes(data, "x.html", "utf-8")[1] == "utf-8"
+    r = _extract(data, "pingtan_2019.html")
+    assert r.status == "ok"
+    assert sum(c.status == "number" for c in r.cells.values()) >= 190

@@ -8,6 +8,8 @@ occasionally UTF-16 with a byte-order mark, and now and then with a wrong
 2. strict UTF-8;
 3. the declared charset (e.g. from an HTML ``<meta>``), if it decodes strictly;
 4. strict GB18030 (a superset of GB2312 and GBK);
+   then UTF-8 or GB18030 with replacement characters when only a few bytes
+   are damaged (at least 50 decoded non-ASCII characters per bad one);
 5. the best guess of ``charset_normalizer``;
 6. UTF-8 with replacement characters.
 
@@ -145,6 +147,14 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
     except UnicodeDecodeError:
         pass
 
+    # 4b. UTF-8 or GB18030 damaged in a few places (a flipped or lost byte):
+    # read with replacement characters rather than let the guesser pick an
+    # unrelated code page for the whole file
+    mostly = _mostly(data)
+    if mostly is not None:
+        log.debug("%s: a few undecodable bytes; read as %s with replacement", path, mostly[1])
+        return mostly
+
     # 5. statistical guess
     try:
         from charset_normalizer import from_bytes
@@ -160,6 +170,26 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
     # 6. last resort
     log.debug("%s: undecodable bytes; UTF-8 with replacement", path)
     return data.decode("utf-8", errors="replace"), "utf-8"
+
+
+_MOSTLY_RATIO = 50  # decoded non-ASCII characters per replacement character, at least
+
+
+def _mostly(data: bytes) -> tuple[str, str] | None:
+    """``(text, encoding)`` when the bytes are UTF-8 or GB18030 but for a few
+    undecodable bytes: at least 50 non-ASCII characters decode for every one
+    that does not.  Text in another encoding read this way breaks far more
+    often (GBK read as UTF-8 fails on nearly every character)."""
+    best = None
+    for enc in ("utf-8", "gb18030"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd")
+        if not bad:
+            continue
+        good = len(text) - len(text.encode("ascii", errors="ignore")) - bad  # non-ASCII, decoded
+        if good >= _MOSTLY_RATIO * bad and (best is None or bad < best[0]):
+            best = (bad, text, enc)
+    return (best[1], best[2]) if best else None
 
 
 # --- UTF-8 read as GBK -------------------------------------------------------
