@@ -86,8 +86,14 @@ def norm_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_TABLE)
 
 
-# Pinyin injected after characters by some mirror sites: 區(qū), 數(shù).
-_PINYIN = re.compile(r"\([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,7}\)")
+# Pinyin injected after characters by some mirror sites: 區(qū), 數(shù) (or in
+# full-width brackets: 區（qū）).
+_PINYIN = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,7}[)）]")
+
+
+def strip_pinyin(text: str) -> str:
+    """``text`` without pinyin injected after its characters: ``區(qū)`` → ``區``."""
+    return _PINYIN.sub("", text) if "(" in text or "（" in text else text
 
 _T2S: dict[int, str] | None = None
 
@@ -123,5 +129,4 @@ def fold_variants(text: str) -> str:
     >>> fold_variants("區(qū)")
     '区'
     """
-    s = _PINYIN.sub("", text) if "(" in text else text
-    return s.translate(_t2s_table())
+    return strip_pinyin(text).translate(_t2s_table())

@@ -12,6 +12,12 @@ column header, and the row record that is collecting values.
   template order between the labelled rows around them, and only when their
   number equals the number of unfilled rows there; otherwise they are
   reported and left unset.
+* A row whose label is not recognised (a substituted or damaged word) is
+  reported (``extract.unrecognised_row``) and its values are not read.  A
+  Table 2 column header with one unrecognised cell is read as the template's
+  columns only when its recognised cells stand at their template positions
+  (``extract.unlabelled_column``); otherwise the block's rows are not read,
+  so a lost header cell can never shift values into the next column.
 * Table 4 is read as its 15 values in template order.
 * Digits run together are split by :mod:`helpers.splitting`; Table 3 splits
   that the row identity leaves open are settled by the column identities
@@ -89,7 +95,13 @@ class Mapper:
         self.path = path
         self.ctx: str | None = None
         self.block: str | None = None
-        self.header: list[str] = []
+        # Table 2 column header: column ids, None for a header cell whose text is
+        # not recognised (a damaged or substituted label); open until a row label
+        self.header: list[str | None] = []
+        self.header_unknown: list[tuple[str, str]] = []  # (text, where) of the unknown cells
+        self.in_header = False
+        # a lone line of label-like text in a table, whose values may follow
+        self.pending_text: tuple[str, str] | None = None
         self.open: Record | None = None
         self.records: list[Record] = []
         self.unlabelled: list[Unlabelled] = []
@@ -122,8 +134,19 @@ class Mapper:
         kinds = {t.kind for t in toks}
         self.order += 1
         pure = kinds <= {VALUE, BLANK}
+        pending, self.pending_text = self.pending_text, None
         if pure and VALUE in kinds and self.ctx != "t4":
             rec = self.open
+            if rec is None or rec.closed:
+                if self.ctx == "t2" and self.in_header and self.header and self.header[-1] is None:
+                    # the unknown "header cell" before these values was a row label
+                    self.header.pop()
+                    self.in_header = False
+                    self._unrecognised_row(*self.header_unknown.pop())
+                elif pending is not None and self.ctx in ("t2", "t3") and any(
+                    x.parsed is not None and x.parsed.status == "number" for x in toks
+                ):
+                    self._unrecognised_row(*pending)
             # values on the lines after a label: only when label and values are of one
             # layout (a loose text line is no label for a row of a grid)
             if rec is not None and not rec.closed and len(rec.tokens) < max(rec.width, 1) and rec.grid == row.grid:
@@ -164,10 +187,33 @@ class Mapper:
                 self._label(t, row)
             elif t.kind == TEXT:
                 self._close(by_text=True)
+                if self.ctx in ("t2", "t3") and _header_like(t.text):
+                    rest = toks[i:]
+                    if rest and all(x.kind in (VALUE, BLANK) for x in rest) and any(x.kind == VALUE for x in rest):
+                        # label-like text followed by values: a row whose label is not recognised
+                        self.in_header = False
+                        self._unrecognised_row(t.text, row.where)
+                    elif self.ctx == "t2" and self.in_header:
+                        # a header cell that is no known column label: its column is unknown
+                        self.header.append(None)
+                        self.header_unknown.append((t.text, row.where))
+                    elif not rest and all(x is t or x.kind == LABEL or _ENUMERATOR.match(x.text) for x in toks):
+                        self.pending_text = (t.text, row.where)  # its values may follow, one per line
             else:  # VALUE / BLANK
                 if self.open is not None:
                     self.open.tokens.append(t)
         self._maybe_close_after_row(row)
+
+    def _unrecognised_row(self, text: str, where: str) -> None:
+        self.issues.append(
+            Issue(
+                "extract.unrecognised_row",
+                "warning",
+                f"{self.path}: {self.ctx.upper()} row {text!r} at {where} carries values but its label is not "
+                "recognised; its values are not read",
+                path=self.path,
+            )
+        )
 
     def _maybe_close_after_row(self, row: Row) -> None:
         rec = self.open
@@ -189,6 +235,7 @@ class Mapper:
             if sec.target in ("t2", "t3", "t4"):
                 self.tables_seen.add(sec.target)
             self.block, self.header = None, []
+            self.header_unknown, self.in_header = [], False
             return
         anchor = _pick(e, ("anchor",))
         if anchor:
@@ -197,7 +244,7 @@ class Mapper:
                 self.ctx = anchor.target
                 self.tables_seen.add(anchor.target)
             if anchor.target == "t2":
-                self.header = []
+                self.header, self.header_unknown, self.in_header = [], [], True
             return
         if self.ctx == "t2" or self.ctx is None or self.ctx == "t3" and not self._t3_started():
             blk = _pick(e, ("t2_block",))
@@ -206,12 +253,14 @@ class Mapper:
                 self.ctx = "t2"
                 self.tables_seen.add("t2")
                 self.block, self.header = blk.target, []
+                self.header_unknown, self.in_header = [], True
                 return
         if self.ctx == "t2":
             col = _pick(e, ("t2_col",))
             if col:
                 self._close()
                 self.header.append(col.target)
+                self.in_header = True
                 return
             r = _pick(e, ("t2_row",))
             if r:
@@ -249,7 +298,20 @@ class Mapper:
 
     def _open_t2(self, entry: LabelEntry, t: Token, row: Row) -> None:
         row_id = entry.target
+        self.in_header = False
         cols = self._t2_cols(row_id)
+        if cols is None and None in self.header:
+            self.issues.append(
+                Issue(
+                    "extract.t2_columns",
+                    "warning",
+                    f"{self.path}: Table 2 row {t.text!r} at {t.where}: the column header holds unrecognised "
+                    f"cell(s) {', '.join(repr(x) for x, _ in self.header_unknown)}, so its columns are not known; "
+                    "its values are not read",
+                    path=self.path,
+                )
+            )
+            return
         if cols is None:
             self.issues.append(
                 Issue(
@@ -266,6 +328,8 @@ class Mapper:
 
     def _t2_cols(self, row_id: str) -> list[str] | None:
         eds = [self.edition] if self.edition else ["2021", "2019"]
+        if None in self.header:
+            return self._t2_cols_with_gap(row_id, eds)
         for ed in eds:
             if self.header and all(f"t2.{row_id}.{c}" in self.cb.keys and ed in self.cb.keys[f"t2.{row_id}.{c}"].editions for c in self.header):
                 if len(set(self.header)) == len(self.header):
@@ -273,6 +337,29 @@ class Mapper:
         for ed in eds:
             default = self.cb.t2_cols.get((ed, row_id))
             if default:
+                return list(default)
+        return None
+
+    def _t2_cols_with_gap(self, row_id: str, eds: list[str]) -> list[str] | None:
+        """Columns of a header with one unrecognised cell: the template's columns,
+        only when the header has their number and every recognised label stands
+        at its template position (the unknown cell is then the one column left
+        there).  Otherwise None: the values are not read."""
+        header = self.header
+        known = [h for h in header if h is not None]
+        if len(header) - len(known) != 1 or not known or len(set(known)) != len(known):
+            return None
+        for ed in eds:
+            default = self.cb.t2_cols.get((ed, row_id))
+            if default and len(default) == len(header) and all(h is None or h == d for h, d in zip(header, default)):
+                gap = header.index(None)
+                note = (
+                    f"{self.path}: Table 2 column header cell {self.header_unknown[0][0]!r} at {self.header_unknown[0][1]} "
+                    "is not recognised; "
+                    f"read as {default[gap]!r}, the only template column left at its position"
+                )
+                if not any(i.message == note for i in self.issues):
+                    self.issues.append(Issue("extract.unlabelled_column", "info", note, path=self.path))
                 return list(default)
         return None
 
@@ -680,6 +767,16 @@ def _violations(items: list[tuple[str, Parsed]], identities) -> int:
 def _printed_run(tokens: list[Token]) -> str:
     """The digits of a row as printed, for cells that cannot be told apart."""
     return " ".join(t.text for t in tokens if t.kind == VALUE)
+
+
+_ENUMERATOR = re.compile(r"^(?:\(?\d{1,2}[.、)]|[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)$")
+_SENTENCE = re.compile(r"[。，,；;！？!?]")
+
+
+def _header_like(text: str) -> bool:
+    """Text that could stand in a column header cell (short, no sentence
+    punctuation), as opposed to prose that happens to follow a header."""
+    return 0 < len(text) <= 30 and not _SENTENCE.search(text)
 
 
 def _cell(printed: str, p: Parsed) -> CellValue:

@@ -26,7 +26,7 @@ from functools import cache
 
 from .codebook import Codebook, LabelEntry, load
 from .document import Document, Paragraph, Table
-from .normalize import _DROP, _MAP, fold_variants, norm_label, strip_enumerator
+from .normalize import _DROP, _MAP, fold_variants, norm_label, strip_enumerator, strip_pinyin
 from .numbers import Parsed, parse_cell
 
 LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
@@ -117,7 +117,7 @@ def _residue_tokens(compact: str, breaks: list[bool], start: int, end: int, befo
                 words.pop()
     out: list[Token] = []
     for w in words:
-        p = parse_cell(w)
+        p = _parse_value(w)
         if p.status in ("number", "na_marker"):
             out.append(Token(VALUE, w, parsed=p, where=where))
         elif _NUMBERISH.match(w):
@@ -154,24 +154,71 @@ def _paragraph_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     entries = cb.lookup(n)
     if entries:
         return [Token(LABEL, text.strip(), tuple(entries), where=where)]
-    p = parse_cell(text)
+    p = _parse_value(text)
     if p.status in ("number", "na_marker"):
         return [Token(VALUE, text.strip(), parsed=p, where=where)]
     folded = _folded_label(text, n, cb)
     if folded:
         return [Token(LABEL, text.strip(), folded, where=where)]
-    return scan_text(text, cb, where)
+    return _scan(text, cb, where)
+
+
+def _scan_score(tokens: list[Token]) -> tuple[int, int]:
+    """More label text is better, then fewer pieces of unrecognised text."""
+    return sum(len(t.text) for t in tokens if t.kind == LABEL), -sum(1 for t in tokens if t.kind == TEXT)
+
+
+def _scan(text: str, cb: Codebook, where: str) -> list[Token]:
+    """:func:`scan_text`, and for a line in Traditional characters or with
+    pinyin (a mirror page) the scan of its folded form when that recognises
+    more label text or leaves less unrecognised text: a short label that reads
+    the same in both scripts (``其他``) would otherwise cut a longer one
+    (``不計其他情形``), and pinyin left between a label and its numbers
+    (``规章(zhāng) 0 0 0``) would read as prose."""
+    toks = scan_text(text, cb, where)
+    if text.isascii():
+        return toks
+    folded = fold_variants(text)
+    if folded == text:
+        return toks
+    alt = scan_text(folded, cb, where)
+    return alt if _scan_score(alt) > _scan_score(toks) else toks
+
+
+# Folding is a second chance for label-sized text only; the length is measured
+# without injected pinyin (a label with pinyin after every character is three
+# to six times as long as the label).
+_MAX_FOLD = 60
+
+
+def _fold_length(text: str) -> int:
+    return len(strip_pinyin(text))
+
+
+def _parse_value(text: str) -> Parsed:
+    """:func:`parse_cell`, with a second chance for a number whose unit is in
+    Traditional characters or carries pinyin (``7730.28萬(wàn)元(yuán)``).
+    Pure ASCII text is never folded (``12(a)`` stays text)."""
+    p = parse_cell(text)
+    if p.status in ("number", "na_marker", "blank") or text.isascii() or len(text) > _MAX_FOLD:
+        return p
+    folded = fold_variants(text)
+    if folded != text:
+        q = parse_cell(folded)
+        if q.status in ("number", "na_marker"):
+            return q
+    return p
 
 
 def _folded_label(text: str, n: str, cb: Codebook) -> tuple[LabelEntry, ...]:
     """A label printed in Traditional characters or with pinyin, as a whole cell or line."""
-    if len(n) > 60 or n.isascii() or _HAS_DIGIT.search(n) and not _ENUM_START.match(n):
+    if _fold_length(n) > _MAX_FOLD or n.isascii() or _HAS_DIGIT.search(n) and not _ENUM_START.match(n):
         return ()
     return tuple(cb.lookup(norm_label(fold_variants(text))))
 
 
 def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
-    p = parse_cell(text)
+    p = _parse_value(text)
     if p.status == "blank":
         return [Token(BLANK, "", parsed=p, where=where)]
     if p.status in ("number", "na_marker"):
@@ -184,7 +231,7 @@ def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     if folded:
         return [Token(LABEL, text.strip(), folded, where=where)]
     if _HAS_DIGIT.search(n):
-        toks = scan_text(text, cb, where)
+        toks = _scan(text, cb, where)
         if any(t.kind == LABEL for t in toks):
             return toks
     # a number with a word glued to it ("7730.28万元" is a number; "暂无" is text)
@@ -193,7 +240,7 @@ def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
 
 def _second_chance(tok: Token, cb: Codebook) -> Token:
     """Unrecognised text: try again without injected pinyin and in Simplified characters."""
-    if not tok.text or len(tok.text) > 60 or tok.text.isascii():
+    if not tok.text or tok.text.isascii() or _fold_length(tok.text) > _MAX_FOLD:
         return tok
     folded = fold_variants(tok.text)
     if folded != tok.text:
@@ -314,7 +361,7 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
                 pieces = buf[-k:]
                 joined = "".join(rows[r].tokens[t].text for r, t in pieces)
                 entries = cb.lookup(norm_label(joined))
-                if not entries and fold and len(joined) <= 60:
+                if not entries and fold and _fold_length(joined) <= _MAX_FOLD:
                     entries = cb.lookup(norm_label(fold_variants(joined)))
                 if entries:
                     hit = (pieces, joined, entries)
