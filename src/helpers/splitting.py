@@ -84,6 +84,8 @@ def search_splits(
     n: int,
     identities: list[RowIdentity] = (),  # type: ignore[assignment]
     max_solutions: int = MAX_SOLUTIONS,
+    max_steps: int | None = None,
+    used: list[int] | None = None,
 ) -> tuple[list[list[str]], bool]:
     """All ways to cut ``runs`` (digit strings, in order) into ``n`` parts.
 
@@ -111,11 +113,12 @@ def search_splits(
     s = SEP.join(runs)
     groups = _groups(n, identities)
     steps = [0]
+    limit = MAX_STEPS if max_steps is None else max_steps
     solutions: list[list[str]] = []
 
     def tick() -> None:
         steps[0] += 1
-        if steps[0] > MAX_STEPS:
+        if steps[0] > limit:
             raise _Budget
 
     def cut(p: int, k: int, end: int) -> list[tuple[list[str], int]]:
@@ -156,6 +159,7 @@ def search_splits(
         """Cut ``s[p:end]`` into ``k`` parts whose values sum to ``target``."""
         out: list[list[str]] = []
         signed = "-" in s[p:end]
+        plain = not signed and "." not in s[p:end] and isinstance(target, int)
 
         def rec(q: int, left: int, acc: list[str], total) -> None:
             tick()
@@ -180,6 +184,13 @@ def search_splits(
                     break  # longer pieces only grow (no negative part can follow)
                 if s.count(SEP, r, end) > left - 1:
                     continue
+                if plain and left > 1:
+                    # each part still to come is at most the rest of the sum, so it has at
+                    # most as many digits; all the digits left must fit into them
+                    rest = int(target - total - v)
+                    digits_left = end - r - s.count(SEP, r, end)
+                    if digits_left > (left - 1) * len(str(rest)):
+                        continue
                 acc.append(piece)
                 rec(r, left - 1, acc, total + v)
                 acc.pop()
@@ -263,7 +274,11 @@ def search_splits(
         else:
             solutions.extend(solve(0, 0))
     except _Budget:
+        if used is not None:
+            used[0] += steps[0]
         return (solutions if len(solutions) >= 2 else []), False
+    if used is not None:
+        used[0] += steps[0]
     # the same cut can be reached twice when a separator sits at a group edge
     unique: list[list[str]] = []
     for sol in solutions:

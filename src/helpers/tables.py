@@ -34,7 +34,7 @@ from .codebook import Codebook, LabelEntry
 from .identities import t3_row_identity, t4_row_identities
 from .numbers import Parsed, parse_cell, to_wan_yuan, to_yuan
 from .result import CellValue, Issue
-from .splitting import split_runs
+from .splitting import MAX_STEPS, search_splits
 from .tokens import BLANK, LABEL, TEXT, VALUE, Row, Token
 
 _RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
@@ -42,6 +42,7 @@ _RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
 T3_WIDTH = 7
 T4_WIDTH = 15
 MAX_JOINT_COMBINATIONS = 20_000
+DOC_SPLIT_BUDGET = 300_000  # digit-splitting steps for a whole document (about 2–3 s at most)
 
 
 @dataclass(slots=True)
@@ -111,6 +112,7 @@ class Mapper:
         self.issues: list[Issue] = []
         self.order = 0
         self._preferred_start: dict[tuple[str, int], int] = {}
+        self._split_steps = [0]  # digit-splitting steps used in this document
 
     # ------------------------------------------------------------------ stream
     def feed(self, rows: list[Row]) -> None:
@@ -608,7 +610,10 @@ class Mapper:
             unit = "万元" if runs[-1].endswith("万元") else "亿元" if runs[-1].endswith("亿元") else "元"
             runs = runs[:-1] + [runs[-1][: -len(unit)]]
         if runs and all(_RUN.match(t) for t in runs):
-            cands = split_runs(runs, width, identities)
+            left = DOC_SPLIT_BUDGET - self._split_steps[0]
+            cands, complete = search_splits(
+                runs, width, identities, max_steps=max(0, min(MAX_STEPS, left)), used=self._split_steps
+            )
             if unit:
                 cands = [c[:-1] + [c[-1] + unit] for c in cands]
             if len(cands) == 1:
@@ -625,6 +630,17 @@ class Mapper:
                     )
                 )
                 return [[(s, parse_cell(s)) for s in c] for c in cands]
+            if not complete:
+                self.issues.append(
+                    Issue(
+                        "extract.split_budget",
+                        "warning",
+                        f"{self.path}: {table} row {label!r} at {where}: the search for a split of the digits "
+                        f"{' '.join(runs)!r} into {width} cells stopped at its step budget; the row is not read",
+                        path=self.path,
+                    )
+                )
+                return None
             self.issues.append(
                 Issue(
                     "extract.unsplittable",
