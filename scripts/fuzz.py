@@ -9,7 +9,7 @@ with a per-input time limit, checks the invariants, and prints the figures:
 inputs, uncaught exceptions, hangs, invariant violations, caught internal
 errors, refusals, statuses, throughput.  ``--out`` receives ``summary.json``
 and the failing inputs (``exceptions/``, ``hangs/``, ``violations/``,
-``internal/``), each with a text file naming its seed file, operators and
+``internal/``, ``metamorphic/``), each with a text file naming its seed file, operators and
 traceback.  ``--replay I`` re-runs input ``I`` of the run in this process and
 writes it to ``--out``.
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                         progress=progress, progress_every_s=30.0)
     print()
     print(stats.summary())
-    for kind in ("exceptions", "hangs", "violations", "internal"):
+    for kind in ("exceptions", "hangs", "violations", "internal", "metamorphic"):
         for ex in stats.examples[kind][:5]:
             print(f"  {kind}: input {ex['index']} ({ex['seed']}; {' '.join(ex['ops'])}) -> {ex.get('saved')}")
     print(f"summary written to {args.out / 'summary.json'}")

@@ -170,3 +170,21 @@ def test_utf8_page_with_one_bad_byte_still_reads(shared_dir):
     r = _extract(data, "pingtan_2019.html")
     assert r.status == "ok"
     assert sum(c.status == "number" for c in r.cells.values()) >= 190
+
+
+# --------------------------------------------------------------------------- value-preserving mutations
+
+
+def test_utf32_be_text_with_bom_reads_like_utf8():
+    """read_text took the NULs of UTF-32 BE (BOM 00 00 FE FF) for binary data,
+    although decode_bytes reads that BOM; UTF-32 LE and UTF-16 were accepted."""
+    import codecs
+
+    from helpers.fuzzing import same_extraction
+
+    text = _report().decode("utf-8")
+    base = _extract(_report())
+    for bom, enc in ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+                     (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le")):
+        r = _extract(bom + text.encode(enc))
+        assert same_extraction(base, r) == [], enc

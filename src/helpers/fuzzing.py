@@ -315,6 +315,28 @@ def newline_style(rng: random.Random, data: bytes, ctx: _Ctx) -> bytes:
     return text.replace("\n", nl).encode("utf-8")
 
 
+def reencode_lossless(rng: random.Random, data: bytes, ctx: _Ctx) -> bytes:
+    """Re-encode without losing anything: UTF-8 with BOM, UTF-16/UTF-32 (LE or BE) with BOM, GB18030."""
+    import codecs
+
+    text = _enc_text(data, ctx)
+    enc = rng.choice(["utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "gb18030"])
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+           "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}.get(enc, b"")
+    return bom + text.encode(enc, errors="surrogatepass")
+
+
+def line_endings(rng: random.Random, data: bytes, ctx: _Ctx) -> bytes:
+    """Line breaks as CRLF or CR (nothing else changes)."""
+    text = _enc_text(data, ctx)
+    return text.replace("\r\n", "\n").replace("\n", rng.choice(["\r\n", "\r"])).encode("utf-8")
+
+
+# Operators that must not change what is extracted: inputs made only with them
+# are also compared with the extraction of their seed (see run_one).
+PRESERVING = frozenset({"reencode_lossless", "line_endings"})
+
+
 # --------------------------------------------------------------------------- lines
 
 
@@ -766,6 +788,8 @@ OPERATORS: list[tuple[str, Callable[[random.Random, bytes, _Ctx], bytes], tuple[
     ("reencode", reencode, _TEXTY, 1, 0.6),
     ("mojibake", mojibake, _TEXTY, 1, 0.4),
     ("newline_style", newline_style, _TEXTY, 1, 0.4),
+    ("reencode_lossless", reencode_lossless, _TEXTY, 1, 0.5),
+    ("line_endings", line_endings, _TEXTY, 1, 0.3),
     ("rename", rename, ("text", "html", "pdf", "docx", "ole"), 1, 0.2),
     ("truncate", truncate, ("text", "html", "pdf", "docx", "ole"), 2, 1.0),
     ("flip_bits", flip_bits, ("text", "html", "pdf", "docx", "ole"), 2, 0.8),
@@ -961,15 +985,33 @@ def _alarm(signum, frame):  # pragma: no cover - timing dependent
     raise Hang()
 
 
-def run_one(case: Case, timeout_s: float = 10.0) -> dict[str, Any]:
-    """Extract one input (with a wall-clock limit when SIGALRM exists) and check it."""
+def same_extraction(base: ExtractResult, result: ExtractResult) -> list[str]:
+    """How ``result`` differs from ``base`` in status, edition and cells (status and value)."""
+    out = []
+    if (base.status, base.edition) != (result.status, result.edition):
+        out.append(f"status/edition {base.status}/{base.edition} became {result.status}/{result.edition}")
+    for k in sorted(set(base.cells) | set(result.cells)):
+        a, b = base.cells.get(k), result.cells.get(k)
+        ta = (a.status, a.value) if a is not None else None
+        tb = (b.status, b.value) if b is not None else None
+        if ta != tb:
+            out.append(f"{k}: {ta} became {tb}")
+    return out
+
+
+def run_one(case: Case, timeout_s: float = 10.0, baseline: ExtractResult | None = None) -> dict[str, Any]:
+    """Extract one input (with a wall-clock limit when SIGALRM exists) and check it.
+
+    ``baseline``, the extraction of the unmutated seed, is given for inputs
+    made only with :data:`PRESERVING` operators: any difference from it is
+    reported under ``"metamorphic"``."""
     from .extract import extract_document
     from .read import read_document
 
     out: dict[str, Any] = {
         "index": case.index, "seed": case.seed, "name": case.name, "ops": case.ops, "size": len(case.data),
         "status": None, "kind": None, "numbers": 0, "exception": None, "hang": None,
-        "violations": [], "internal": [], "elapsed": 0.0,
+        "violations": [], "internal": [], "metamorphic": [], "elapsed": 0.0,
     }
     use_alarm = hasattr(signal, "setitimer") and timeout_s > 0 and threading.current_thread() is threading.main_thread()
     t0 = time.perf_counter()
@@ -999,6 +1041,8 @@ def run_one(case: Case, timeout_s: float = 10.0) -> dict[str, Any]:
         try:
             out["violations"] = check(case.data, result, case.name, doc)
             out["internal"] = internal_errors(result)
+            if baseline is not None:
+                out["metamorphic"] = same_extraction(baseline, result)
         except Exception:  # a checker bug is reported, not hidden
             out["violations"] = ["checker raised: " + traceback.format_exc()]
     return out
@@ -1028,7 +1072,9 @@ class FuzzStats:
     max_input_s: float = 0.0
     slowest: list = field(default_factory=list)
     elapsed_s: float = 0.0
-    examples: dict = field(default_factory=lambda: {"exceptions": [], "hangs": [], "violations": [], "internal": []})
+    metamorphic_checked: int = 0  # inputs made only with preserving operators, compared with their seed
+    metamorphic: int = 0  # ... whose extraction differed
+    examples: dict = field(default_factory=lambda: {"exceptions": [], "hangs": [], "violations": [], "internal": [], "metamorphic": []})
 
     @property
     def inputs_per_s(self) -> float:
@@ -1055,6 +1101,7 @@ class FuzzStats:
             f"worker deaths        {self.worker_deaths}",
             f"invariant violations {self.violations} inputs ({self.violation_count} violations)",
             f"caught internal errs {self.internal_errors}",
+            f"metamorphic          {self.metamorphic} of {self.metamorphic_checked} re-encoded/re-lined inputs differ from their seed",
             f"refusals             {self.refusals} (status unsupported)",
             "statuses             " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.statuses.items())),
             "readers              " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.kinds.items())),
@@ -1068,6 +1115,7 @@ class FuzzStats:
 
 def _worker(conn, seeds: list[Seed], base_seed: int, timeout_s: float) -> None:  # pragma: no cover - subprocess
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    baselines: dict[str, ExtractResult] = {}
     while True:
         try:
             i = conn.recv()
@@ -1076,7 +1124,20 @@ def _worker(conn, seeds: list[Seed], base_seed: int, timeout_s: float) -> None: 
         if i is None:
             return
         case = make_case(seeds, base_seed, i)
-        conn.send(run_one(case, timeout_s))
+        conn.send(run_one(case, timeout_s, _baseline(seeds, case, baselines)))
+
+
+def _baseline(seeds: list[Seed], case: Case, cache: dict[str, ExtractResult]) -> ExtractResult | None:
+    """The seed's own extraction, for inputs made only with preserving operators."""
+    if not case.ops or not set(case.ops) <= PRESERVING:
+        return None
+    if case.seed not in cache:
+        from .extract import extract_document
+        from .read import read_document
+
+        seed = next(s for s in seeds if s.name == case.seed)
+        cache[case.seed] = extract_document(read_document(seed.name, seed.data))
+    return cache[case.seed]
 
 
 def _save(out: Path | None, folder: str, case: Case, text: str, counts: Counter, limit: int = 200) -> str | None:
@@ -1111,7 +1172,7 @@ def run(
     of wall-clock time (an alarm in the worker), and a worker that does not
     answer within ``timeout_s + 30`` seconds is killed and replaced.  Both
     count as a hang.  Failing inputs are written under ``out``
-    (``exceptions/``, ``hangs/``, ``violations/``, ``internal/``) with a text
+    (``exceptions/``, ``hangs/``, ``violations/``, ``internal/``, ``metamorphic/``) with a text
     file naming the seed, the operators and the traceback or violations.
     """
     seed_list = [s if isinstance(s, Seed) else None for s in seeds]
@@ -1189,6 +1250,14 @@ def run(
             where = _save(outp, "violations", case, "\n".join(o["violations"]), saved)
             if len(stats.examples["violations"]) < 20:
                 stats.examples["violations"].append({"index": o["index"], "seed": o["seed"], "ops": o["ops"], "saved": where, "violations": o["violations"][:5]})
+        if o["status"] and o["ops"] and set(o["ops"]) <= PRESERVING:
+            stats.metamorphic_checked += 1
+        if o["metamorphic"]:
+            stats.metamorphic += 1
+            case = case or make_case(seed_objs, seed, o["index"])
+            where = _save(outp, "metamorphic", case, "\n".join(o["metamorphic"]), saved)
+            if len(stats.examples["metamorphic"]) < 20:
+                stats.examples["metamorphic"].append({"index": o["index"], "seed": o["seed"], "ops": o["ops"], "saved": where, "differences": o["metamorphic"][:5]})
         if o["internal"]:
             stats.internal_errors += 1
             case = case or make_case(seed_objs, seed, o["index"])
@@ -1228,7 +1297,7 @@ def run(
                         msg = f"worker process died (exit code {code})"
                         stats.worker_deaths += 1
                         record({"index": idx, "seed": case.seed, "ops": case.ops, "status": None, "kind": None,
-                                "numbers": 0, "exception": msg, "hang": None, "violations": [], "internal": [],
+                                "numbers": 0, "exception": msg, "hang": None, "violations": [], "internal": [], "metamorphic": [],
                                 "elapsed": now - t0})
                         continue
                     w.busy = None
@@ -1239,7 +1308,7 @@ def run(
                     case = make_case(seed_objs, seed, idx)
                     record({"index": idx, "seed": case.seed, "ops": case.ops, "status": None, "kind": None, "numbers": 0,
                             "exception": None, "hang": f"no answer after {now - t0:.0f} s; worker killed",
-                            "violations": [], "internal": [], "elapsed": now - t0})
+                            "violations": [], "internal": [], "metamorphic": [], "elapsed": now - t0})
             stats.elapsed_s = time.perf_counter() - t_start
             if progress is not None and time.perf_counter() - last_progress >= progress_every_s:
                 last_progress = time.perf_counter()

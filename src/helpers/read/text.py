@@ -27,7 +27,8 @@ def _looks_binary(data: bytes, text: str) -> bool:
     if not sample:
         return False
     bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
-    return b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) or bad / len(sample) > 0.05
+    wide = data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))  # UTF-16/32 BOMs (UTF-32 LE starts FF FE)
+    return b"\x00" in data[:4096] and not wide or bad / len(sample) > 0.05
 
 
 def _pipe_cells(line: str) -> list[str]:
