@@ -27,6 +27,19 @@ from pathlib import Path
 from helpers import fuzzing
 
 
+def _commit() -> str | None:
+    """The repository's commit (with ``+dirty`` when src/ has uncommitted changes), if git is there."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="number of mutated inputs (default 100000)")
@@ -64,8 +77,13 @@ def main(argv: list[str] | None = None) -> int:
               f"exceptions {s.exceptions}, hangs {s.hangs}, violations {s.violations}, "
               f"internal {s.internal_errors}", flush=True)
 
+    commit = _commit()
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     stats = fuzzing.run(seeds, args.n, args.seed, timeout_s=args.timeout, out=args.out, workers=args.workers,
                         progress=progress, progress_every_s=30.0)
+    summary = json.loads((args.out / "summary.json").read_text(encoding="utf-8"))
+    summary.update({"commit": commit, "started": started, "seed_files": len(seeds), "python": sys.version.split()[0]})
+    (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print()
     print(stats.summary())
     for kind in ("exceptions", "hangs", "violations", "internal", "metamorphic"):

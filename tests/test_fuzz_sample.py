@@ -7,8 +7,9 @@ is ``make fuzz`` / ``python scripts/fuzz.py``, not part of the tests.  Here:
 * a deterministic sample of mutated real reports (every original and a few
   fragments, several operators stacked) through
   ``extract_document(read_document(name, data))`` in two worker processes:
-  no uncaught exception, no hang, no caught internal error, and no invariant
-  violation (every number printed in the input, with the value it says);
+  no uncaught exception, no hang, no caught internal error, no invariant
+  violation (every number printed in the input, with the value it says), and
+  inputs that were only re-encoded or re-lined read exactly like their seed;
 * hypothesis strategies that build arbitrary text and HTML-ish input from real
   label strings (the codebook's label paths), numbers in many printed forms,
   separators (tab, ``|``, newlines, spaces) and HTML tags: extraction never
@@ -53,13 +54,14 @@ def test_seeded_sample_of_mutated_reports(seeds, tmp_path):
     assert {s.kind for s in seeds} >= {"text", "html", "pdf", "docx"}
     stats = fuzzing.run(seeds, N_SAMPLE, SAMPLE_SEED, timeout_s=10.0, out=tmp_path, workers=2)
     report = stats.summary() + "\n" + "\n".join(
-        f"{kind}: {ex}" for kind in ("exceptions", "hangs", "violations", "internal") for ex in stats.examples[kind]
+        f"{kind}: {ex}" for kind in ("exceptions", "hangs", "violations", "internal", "metamorphic") for ex in stats.examples[kind]
     )
     assert stats.inputs == N_SAMPLE, report
     assert stats.exceptions == 0, report
     assert stats.hangs == 0, report
     assert stats.violations == 0, report
     assert stats.internal_errors == 0, report
+    assert stats.metamorphic == 0, report  # re-encoded / re-lined inputs read exactly like their seed
     # the sample reaches every reader and produces numbers to check
     assert set(stats.kinds) >= {"text", "html", "pdf", "docx"}, report
     assert stats.with_numbers > N_SAMPLE // 4 and stats.numbers_checked > 10_000, report
