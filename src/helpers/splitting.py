@@ -44,6 +44,10 @@ def _wellformed(s: str) -> bool:
     return not (len(s) > 1 and s[0] == "0" and s[1] != ".")
 
 
+def _digit_sum(s: str, a: int, b: int) -> int:
+    return sum(ord(c) - 48 for c in s[a:b] if "0" <= c <= "9")
+
+
 def _num(s: str) -> float | int:
     return float(s) if "." in s else int(s)
 
@@ -191,6 +195,10 @@ def search_splits(
                     digits_left = end - r - s.count(SEP, r, end)
                     if digits_left > (left - 1) * len(str(rest)):
                         continue
+                    # …and together they can reach it: the largest value left - 1 parts
+                    # can take from digits_left digits is below 10 ** (digits_left - left + 2) + 9 * left
+                    if rest >= 10 ** (digits_left - left + 2) + 9 * left:
+                        continue
                 acc.append(piece)
                 rec(r, left - 1, acc, total + v)
                 acc.pop()
@@ -234,6 +242,10 @@ def search_splits(
                 if SEP in total_text:
                     break
                 if last and end != len(s):
+                    continue
+                if plain and total_text.isdigit() and _digit_sum(s, p, body_end) % 9 != _digit_sum(total_text, 0, len(total_text)) % 9:
+                    # the parts' digits are exactly the body's digits, and a number is congruent
+                    # to its digit sum modulo 9: parts summing to the total need equal residues
                     continue
                 if plain and total_text.isdigit():
                     # parts of a plain sum: none longer than the total, and the largest
