@@ -42,11 +42,26 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
-    limits = _limits(args)
-    summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress, limits=limits)
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    import signal
+
+    # SIGTERM stops a build as Ctrl-C does: the staging folder is removed and
+    # the previous outputs stay in place
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        from .build import build
+
+        limits = _limits(args)
+        summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress, limits=limits)
+    except KeyboardInterrupt:
+        print(f"build interrupted; {args.out} is left as it was before this build", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary.text())
     return 0
 

@@ -14,19 +14,31 @@ same raw data gives byte-identical files):
 ``t4``        Table 4 wide, one row per report (derived reading of blanks)
 
 Safety: raw files are opened read-only and checked against their sha256 in
-sources.csv (a changed file is refused and recorded); outputs are staged in a
-sibling folder and swapped in as a whole, so an interrupted build leaves the
-previous processed data in place; a lock file serialises concurrent builds;
-a file that breaks the extractor is recorded and the build goes on.
+sources.csv (a changed file is refused and recorded); a file that breaks the
+extractor is recorded and the build goes on.  Outputs are written to a
+sibling staging folder, flushed to disk (fsync), and swapped in as a whole:
+on Linux the two folders are exchanged in one atomic ``renameat2`` call,
+elsewhere the old folder is moved aside and the new one moved in with
+SIGINT/SIGTERM held back, and moved back if that fails.  So at every moment
+the output folder holds either the complete previous outputs or the complete
+new ones.  An interrupted build (SIGINT, SIGTERM: the staging folder is
+removed; SIGKILL, power loss: it is left behind) is cleaned up by the next
+build (:func:`recover`), which also puts the previous outputs back if a kill
+fell between the two moves.  A lock file (a POSIX record lock, which worker
+processes do not inherit) serialises concurrent builds; worker processes
+ignore SIGINT (the main process stops them) and die with the main process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -79,44 +91,159 @@ def _extract_one(args: tuple[str, str | None, Limits | None]) -> ExtractResult:
     return extract_path(path, level=level, limits=limits)
 
 
+def _worker_init() -> None:
+    """In each worker process: leave SIGINT to the main process (which stops
+    the pool) and die when the main process dies (a SIGKILLed build must not
+    leave workers behind)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the main process died before prctl
+        os._exit(1)
+
+
+_THREAD_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _lock(out_dir: Path):
+    """Serialise builds into ``out_dir``: a POSIX record lock on a file next to
+    it (released by the kernel when the process dies, and not inherited by
+    forked worker processes), plus a lock for threads of this process."""
     lock_path = out_dir.parent / f".{out_dir.name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as fh:
+    with _THREAD_LOCK, open(lock_path, "a+") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             print(f"another build is writing {out_dir}; waiting for it to finish…", file=sys.stderr)
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            fcntl.lockf(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
 def recover(out_dir: Path) -> None:
-    """Undo what an interrupted build left behind: restore the previous outputs
-    if the swap was cut short, and remove stale staging folders."""
+    """Undo what an interrupted build left behind (call it holding the lock).
+
+    * the output folder is missing but a moved-aside old one exists (a kill
+      between the two moves of a non-atomic swap): the old one is put back;
+    * staging folders (a build interrupted while writing; or, right after an
+      atomic exchange, the previous outputs awaiting removal) and remaining
+      old folders are removed.
+    """
     parent = out_dir.parent
     if not parent.exists():
         return
-    olds = sorted(parent.glob(f".{out_dir.name}-old-*"))
+    olds = sorted(parent.glob(f".{out_dir.name}-old-*"), key=lambda p: p.stat().st_mtime_ns)
     if not out_dir.exists() and olds:
         os.replace(olds[-1], out_dir)
+        _fsync_dir(parent)
         olds = olds[:-1]
     for p in olds + sorted(parent.glob(f".{out_dir.name}-staging-*")):
         shutil.rmtree(p, ignore_errors=True)
 
 
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse directory fsync
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of ``folder`` and the folder itself to disk."""
+    for p in folder.iterdir():
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(folder)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where that is not available (other systems, old kernels or C libraries,
+    file systems without it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back (delivered at the end) around a few renames."""
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    else:
+        yield
+
+
 def _swap_in(staging: Path, out_dir: Path) -> None:
-    old = out_dir.parent / f".{out_dir.name}-old-{os.getpid()}"
+    """Replace ``out_dir`` by the complete ``staging`` folder (see the module
+    documentation); never leaves ``out_dir`` missing or mixed."""
     keep = [p for p in out_dir.iterdir() if p.name.startswith(".git") or p.name == "README.md"] if out_dir.exists() else []
     for p in keep:  # files kept under version control in the folder stay
         shutil.copy2(p, staging / p.name)
-    if out_dir.exists():
+    _fsync_tree(staging)
+    parent = out_dir.parent
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        _fsync_dir(parent)
+        return
+    if _exchange(staging, out_dir):
+        _fsync_dir(parent)
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous outputs
+        return
+    old = parent / f".{out_dir.name}-old-{os.getpid()}"
+    with _signals_held():
         os.replace(out_dir, old)
-    os.replace(staging, out_dir)
+        try:
+            os.replace(staging, out_dir)
+        except BaseException:
+            os.replace(old, out_dir)
+            raise
+    _fsync_dir(parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -264,11 +391,17 @@ def build(
 
             bar = tqdm(total=len(todo), unit="report", desc="extract", file=sys.stderr)
         if n_jobs > 1:
-            with ProcessPoolExecutor(n_jobs) as ex:
+            ex = ProcessPoolExecutor(n_jobs, initializer=_worker_init)
+            try:
                 for r in ex.map(_extract_one, todo, chunksize=8):
                     results.append(r)
                     if bar:
                         bar.update()
+            except BaseException:
+                # interrupted: drop the queued work, let running chunks end
+                ex.shutdown(wait=True, cancel_futures=True)
+                raise
+            ex.shutdown(wait=True)
         else:
             for item in todo:
                 results.append(_extract_one(item))
@@ -285,10 +418,10 @@ def build(
         extra.extend(chain)
         frames = tables(results, meta, extra)
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
         try:
+            if staging.exists():
+                shutil.rmtree(staging)
+            staging.mkdir(parents=True)
             for name in OUTPUTS:
                 _write_table(frames[name], staging, name)
             _swap_in(staging, out)
