@@ -188,3 +188,15 @@ def test_utf32_be_text_with_bom_reads_like_utf8():
                      (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le")):
         r = _extract(bom + text.encode(enc))
         assert same_extraction(base, r) == [], enc
+
+
+def test_traditional_unit_keeps_its_printed_form():
+    """tokens._scan read a Traditional/pinyin line in its folded form, and the
+    values' printed strings came out folded too ("0億元" printed as "0亿元",
+    "12.5萬(wàn)元(yuán)" as "12.5万元"): the printed string must be the input's."""
+    for line, value in (("行政事業性收費 12.5萬元", 12.5), ("行政事業性收費 12.5萬(wàn)元(yuán)", 12.5),
+                        ("行政(xíng)事(shì)業性收費 3萬元", 3), ("行政事業性收費 ７萬元", 7)):
+        text = _report().decode("utf-8").replace("行政事业性收费\t0\t\t", line)
+        r = _extract(text.encode("utf-8"))  # check(): printed strings occur in the input
+        c = r.cells["t2.fees.amount"]
+        assert (c.status, c.value) == ("number", value), (line, c)

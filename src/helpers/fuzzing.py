@@ -895,8 +895,10 @@ def check(input_bytes: bytes, result: Any, path: str | None = None, doc: Any = N
         year, its cells and issues well formed, and its JSON form strict JSON;
     (b) every cell with status ``number`` has a printed string that occurs in
         the input (see :func:`reference_texts`);
-    (c) its value is what the printed string says (``parse_cell``), possibly
-        converted between 元 and 万元; a cell of any other status has no value.
+    (c) its value is what the printed string says (``parse_cell``, after
+        folding Traditional characters and pinyin as the tokenizer does),
+        possibly converted between 元 and 万元; a cell of any other status has
+        no value.
 
     ``path`` is the name the input was read under (default ``result.path``);
     ``doc``, the reader's document, only saves recomputing it.
@@ -951,6 +953,10 @@ def check(input_bytes: bytes, result: Any, path: str | None = None, doc: Any = N
             out.append(f"{key}: printed {c.printed!r} (value {v!r}) does not occur in the input")
             continue
         p = parse_cell(c.printed)
+        if p.status != "number":  # a unit in Traditional characters or with pinyin: read as the extractor reads it
+            from .normalize import fold_variants
+
+            p = parse_cell(fold_variants(c.printed))
         if p.status != "number" or p.value is None:
             out.append(f"{key}: printed {c.printed!r} does not read as a number (value {v!r})")
             continue

@@ -26,7 +26,7 @@ from functools import cache
 
 from .codebook import Codebook, LabelEntry, load
 from .document import Document, Paragraph, Table
-from .normalize import _DROP, _MAP, fold_variants, norm_label, strip_enumerator, strip_pinyin
+from .normalize import _DROP, _MAP, _t2s_table, fold_variants, norm_label, strip_enumerator, strip_pinyin
 from .numbers import Parsed, parse_cell
 
 LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
@@ -182,7 +182,40 @@ def _scan(text: str, cb: Codebook, where: str) -> list[Token]:
     if folded == text:
         return toks
     alt = scan_text(folded, cb, where)
-    return alt if _scan_score(alt) > _scan_score(toks) else toks
+    if _scan_score(alt) <= _scan_score(toks):
+        return toks
+    for t in alt:  # values keep their printed form ("0億元", not the folded "0亿元")
+        if t.kind == VALUE and not t.text.isascii():
+            t.text = _as_printed(t.text, text)
+    return alt
+
+
+_PINYIN_AFTER = r"(?:\([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,7}\))?"
+
+
+@cache
+def _traditional_forms() -> dict[str, str]:
+    """Simplified character → its Traditional forms (the inverse of the folding table)."""
+    inv: dict[str, str] = {}
+    for trad, simp in _t2s_table().items():
+        if len(simp) == 1:
+            inv[simp] = inv.get(simp, "") + chr(trad)
+    return inv
+
+
+def _as_printed(word: str, text: str) -> str:
+    """The text in ``text`` that folds to ``word`` (a value read from the folded
+    line): each character in either script, pinyin allowed after it; ``word``
+    itself when it cannot be found."""
+    forms = _traditional_forms()
+    parts = []
+    for ch in word:
+        alts = ch + forms.get(ch, "")
+        parts.append("[" + re.escape(alts) + "]" if len(alts) > 1 else re.escape(ch))
+        if not ch.isascii():
+            parts.append(_PINYIN_AFTER)
+    m = re.search("".join(parts), unicodedata.normalize("NFKC", text))
+    return m.group() if m else word
 
 
 # Folding is a second chance for label-sized text only; the length is measured
