@@ -539,3 +539,34 @@ def test_measured_bounds_summary():
     for name, m in sorted(MEASURED.items()):
         print(f"{name:28} {m['status']:12} {m['seconds']:7.3f} s  +{m['grew_mb']:6.1f} MB  "
               f"child +{m['child_grew_mb']:6.1f} MB  {m['message'][:110]}")
+
+
+# ----------------------------------------------------------------- the pdfium sandbox
+
+
+def _sleep(s):
+    import time
+
+    time.sleep(s)
+    return "woke"
+
+
+def _allocate(mb):
+    return len(bytearray(mb * MB))
+
+
+def _fail():
+    raise ValueError("broken")
+
+
+def test_sandbox_outcomes():
+    from helpers.read.sandbox import run_bounded
+
+    ok = run_bounded(_sleep, (0.01,), memory_bytes=64 * MB, seconds=5)
+    assert (ok.kind, ok.value) == ("ok", "woke")
+    slow = run_bounded(_sleep, (30,), seconds=0.3)
+    assert slow.kind == "timeout" and slow.seconds < 2
+    big = run_bounded(_allocate, (1024,), memory_bytes=64 * MB, seconds=10)
+    assert big.kind == "memory", big
+    err = run_bounded(_fail, (), seconds=5)
+    assert err.kind == "error" and "ValueError: broken" in err.detail

@@ -15,10 +15,12 @@ unbounded.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import select
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -56,19 +58,40 @@ def _vm_size() -> int:
         return 0
 
 
-def _child(fn: Callable, args: tuple, memory_bytes: int, w: int) -> None:
+def _die_with_parent() -> None:
+    """Linux: the child is killed when the parent dies (a killed build or
+    extract must not leave pdfium running)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+
+
+def _child(fn: Callable, args: tuple, memory_bytes: int, seconds: float, parent: int, w: int) -> None:
     """Runs in the child: never returns."""
     code = 0
     try:
+        _die_with_parent()
+        if os.getppid() != parent:  # the parent is already gone
+            os._exit(1)
         # the parent's handlers (pytest's, the CLI's) make no sense here
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
             try:
                 signal.signal(sig, signal.SIG_DFL)
             except (ValueError, OSError):
                 pass
-        if memory_bytes > 0:
-            import resource
+        import resource
 
+        if seconds and seconds > 0:
+            # a backstop should the parent not be there to kill the child in time
+            cpu = int(math.ceil(seconds)) + 1
+            _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            if hard == resource.RLIM_INFINITY or hard > cpu:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
+        if memory_bytes > 0:
             base = _vm_size()
             if base:
                 limit = base + memory_bytes
@@ -113,10 +136,11 @@ def run_bounded(fn: Callable, args: tuple = (), *, memory_bytes: int = 0, second
         except Exception as exc:  # noqa: BLE001
             return Outcome("error", detail=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - t0)
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         os.close(r)
-        _child(fn, args, memory_bytes, w)
+        _child(fn, args, memory_bytes, seconds, parent, w)
     os.close(w)
     end = t0 + seconds if seconds and seconds > 0 else None
     chunks: list[bytes] = []
@@ -154,6 +178,8 @@ def run_bounded(fn: Callable, args: tuple = (), *, memory_bytes: int = 0, second
     if status is not None and os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == getattr(signal, "SIGXCPU", None):
+            return Outcome("timeout", detail=f"CPU time limit reached after {elapsed:.1f} s", seconds=elapsed)
         # pdfium aborts (SIGABRT/SIGTRAP/SIGSEGV) when an allocation fails under the memory limit
         kind = "memory" if memory_bytes > 0 and sig in (signal.SIGABRT, signal.SIGSEGV, signal.SIGTRAP, signal.SIGBUS) else "crashed"
         return Outcome(kind, detail=f"child died of {name}", seconds=elapsed)
