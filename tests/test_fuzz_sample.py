@@ -233,3 +233,10 @@ def test_generated_html_never_raises_or_invents(page):
 @given(rows=st.lists(table_rows(), min_size=1, max_size=40), heading=st.sampled_from(HEADINGS))
 def test_generated_table_rows_never_raise_or_invent(rows, heading):
     _extract_and_check("rows.txt", (heading + "\n" + "\n".join(rows)).encode("utf-8"))
+
+
+def test_checker_reads_html_with_nuls_as_the_reader_does():
+    """UTF-32 read as UTF-16 leaves a NUL after every character; the HTML reader drops them."""
+    page = "<table><tr><td>规章</td><td><span>73802895.90</span><span>元</span></td></tr></table>"
+    data = "".join(ch + "\x00" for ch in page).encode("utf-8")
+    assert check(data, _result("73802895.90元", 73802895.9, key="t2.procurement.amount"), path="x.html") == []

@@ -875,6 +875,7 @@ def reference_texts(data: bytes, path: str, doc: Any = None) -> list[str]:
     if text is None:
         text = decode_bytes(data, path, declared)[0]
     if kind == "html":
+        text = text.replace("\x00", "")  # the HTML reader drops NULs before parsing
         return [squash(text), squash(_html.unescape(_TAG.sub("", text)))]
     return [squash(text)]
 
