@@ -35,7 +35,7 @@ from helpers.build import OUTPUTS, recover
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW = REPO_ROOT / "data" / "raw"
-COPIES = 8
+COPIES = 6
 EXPECTED_FILES = {f"{n}.{ext}" for n in OUTPUTS for ext in ("csv", "parquet")}
 
 
