@@ -125,45 +125,13 @@ def search_splits(
         if steps[0] > limit:
             raise _Budget
 
-    def cut(p: int, k: int, end: int) -> list[tuple[list[str], int]]:
-        """Cut ``s[p:end]`` into exactly ``k`` parts (``p`` may sit on a separator)."""
-        out: list[tuple[list[str], int]] = []
-
-        def rec(q: int, left: int, acc: list[str]) -> None:
-            tick()
-            if q < end and s[q] == SEP:
-                if not acc or q == p:
-                    return
-                q += 1
-            if left == 0:
-                if q == end:
-                    out.append((list(acc), 0))
-                return
-            for r in range(q + 1, end + 1):
-                piece = s[q:r]
-                if SEP in piece:
-                    break
-                if not _wellformed(piece):
-                    if piece[0] == "0" and piece[1:2] != ".":
-                        break
-                    continue
-                # separators left in s[r:end] must each get a part boundary
-                if s.count(SEP, r, end) > left - 1:
-                    continue
-                acc.append(piece)
-                rec(r, left - 1, acc)
-                acc.pop()
-                if len(out) >= max_solutions:
-                    return
-
-        rec(p, k, [])
-        return out
-
-    def parts_summing(p: int, end: int, k: int, target) -> list[list[str]]:
-        """Cut ``s[p:end]`` into ``k`` parts whose values sum to ``target``."""
+    def parts_summing(p: int, end: int, k: int, target=None) -> list[list[str]]:
+        """Cut ``s[p:end]`` into ``k`` parts, whose values sum to ``target`` unless it is None
+        (``p`` may sit on a separator: the boundary printed before the first part)."""
         out: list[list[str]] = []
+        free = target is None
         signed = "-" in s[p:end]
-        plain = not signed and "." not in s[p:end] and isinstance(target, int)
+        plain = not free and not signed and "." not in s[p:end] and isinstance(target, int)
 
         def rec(q: int, left: int, acc: list[str], total) -> None:
             tick()
@@ -172,7 +140,7 @@ def search_splits(
                     return
                 q += 1
             if left == 0:
-                if q == end and abs(total - target) < 1e-9:
+                if q == end and (free or abs(total - target) < 1e-9):
                     out.append(list(acc))
                 return
             for r in range(q + 1, end + 1):
@@ -184,7 +152,7 @@ def search_splits(
                         break
                     continue
                 v = _num(piece)
-                if v >= 0 and total + v > target + 1e-9 and not signed:
+                if not free and v >= 0 and total + v > target + 1e-9 and not signed:
                     break  # longer pieces only grow (no negative part can follow)
                 if s.count(SEP, r, end) > left - 1:
                     continue
@@ -277,12 +245,12 @@ def search_splits(
         if groups is None:
             if identities:
                 # not of the group shape: cut every way, then check the identities
-                for parts, _ in cut(0, n, len(s)):
+                for parts in parts_summing(0, len(s), n):
                     vals = [_num(x) for x in parts]
                     if all(abs(vals[t] - sum(vals[i] for i in c)) < 1e-9 for t, c in identities):
                         solutions.append(parts)
             else:
-                solutions.extend(p for p, _ in cut(0, n, len(s)))
+                solutions.extend(parts_summing(0, len(s), n))
         else:
             solutions.extend(solve(0, 0))
     except _Budget:
