@@ -200,3 +200,26 @@ def test_traditional_unit_keeps_its_printed_form():
         r = _extract(text.encode("utf-8"))  # check(): printed strings occur in the input
         c = r.cells["t2.fees.amount"]
         assert (c.status, c.value) == ("number", value), (line, c)
+
+
+def test_html_character_reference_to_a_control_character():
+    """read_html: libxml2 turns ``&#5;`` (or ``&#x3`` without its semicolon) into a
+    control character that lxml refuses to write back while the tree is marked
+    up; the retry only removed literal control characters, so the page failed
+    ("HTML could not be read: ValueError")."""
+    rows = "".join(
+        f"<tr><td>{label}</td><td>{v}</td><td>0</td><td>{v}</td></tr>"
+        for label, v in (("规章", "0"), ("行政规范性文件", "3"))
+    )
+    page = (
+        "<html><body><p>2024年某某区人民政府办公室政府信息公开工作年度报告</p>"
+        "<p>二、主动公开政府信息情况 &#5; &#x3 &#xFFFE;</p>"
+        "<table><tr><td colspan='4'>第二十条第（一）项</td></tr>"
+        "<tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>"
+        + rows + "</table></body></html>"
+    )
+    data = page.encode("utf-8")
+    doc = read_document("page.html", data)
+    assert doc.status == "ok", doc.message
+    r = _extract(data, "page.html")
+    assert r.cells["t2.normative_documents.issued"].value == 3

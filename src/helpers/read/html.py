@@ -369,6 +369,10 @@ def _parser() -> etree.HTMLParser:
 
 
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# character references the parser turns into such characters (``&#5;``, ``&#x3``)
+_NOT_XML_REFS = re.compile(
+    r"&#(?:[xX]0*(?:[1-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])|0*(?:[1-8]|1[1-24-9]|2[0-9]|3[01]|6553[45])(?![0-9]));?"
+)
 # the marker characters, UTF-8 encoded (input containing them is cleaned)
 _MARKERS_UTF8 = re.compile(b"\xef\xb7[\x90-\x97]")  # U+FDD0..U+FDD7
 assert all(_MARKERS_UTF8.fullmatch(ch.encode("utf-8")) for ch in _MARKERS)
@@ -422,6 +426,7 @@ def _build_or_retry(root: etree._Element, payload: bytes, doc: Document) -> list
         # lxml refuses to write text that contains them back into the tree.
         # Rare, so only then are they removed and the page parsed again.
         clean = _NOT_XML_CHARS.sub("", payload.decode("utf-8", errors="replace"))
+        clean = _NOT_XML_REFS.sub("", clean)
         doc.notes.append("control characters removed before parsing")
         root = _parse(clean.encode("utf-8"), _parser())
         return [] if root is None else _build(root, doc.notes)
