@@ -81,7 +81,12 @@ __all__ = [
     "reference_texts",
     "run",
     "run_one",
+    "same_extraction",
+    "internal_errors",
+    "corpus_paths",
+    "env_shared",
     "OPERATORS",
+    "PRESERVING",
     "label_strings",
 ]
 
