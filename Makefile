@@ -3,8 +3,10 @@
 #   make reproduce   the main job (build, then run every notebook and render HTML)
 #   make test        every test: pytest over tests/, then nbval over notebooks/
 #
-# Each target sets up what it needs (.venv with the pinned packages); re-running
-# is fast once set up.  Recipes are POSIX sh.
+# Each target sets up what it needs (.venv with the pinned packages, and as
+# root the Debian packages fonts-noto-cjk and, for the tests, chromium);
+# re-running is fast once set up.  Recipes are POSIX sh.  `make help` lists
+# every target.
 
 SHELL   := /bin/sh
 PYTHON  ?= python3
@@ -12,21 +14,44 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 STAMP   := $(VENV)/.installed
-NBS      = $(wildcard notebooks/*.ipynb)
 HTML_DIR := reports/html
+RENDER  := $(PY) -m helpers.research.render
 
 # Use the kernels registered inside .venv before any in the user's home.
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: help venv test build notebooks reproduce clean fuzz
+# Parameters of `make subset` (empty: the notebook's own default).  LANG is
+# taken only from the command line (`make subset LANG=en`), never from the
+# locale variable of the environment; NB_LANG=… works too.
+NAME      ?=
+YEARS     ?=
+PROVINCES ?=
+LEVELS    ?=
+AGENCIES  ?=
+PARAMS    ?=
+NB_LANG   ?=
+ifeq ($(origin LANG),command line)
+NB_LANG := $(LANG)
+# "en"/"zh" are no locale names: keep them out of the programs' environment
+unexport LANG
+endif
+
+LAB_ARGS ?=
+
+.PHONY: help venv fonts test-deps test build notebooks reproduce html lab subset clean fuzz
 
 help:
-	@echo "make reproduce  build data/processed from data/raw, execute notebooks, render HTML"
-	@echo "make test       run pytest (tests/) and nbval (notebooks/)"
+	@echo "make reproduce  venv + CJK font + build + execute every notebook in place + HTML (reports/html/)"
+	@echo "make test       pytest (src/helpers doctests, tests/), then nbval (strict) over notebooks/"
 	@echo "make venv       create .venv and install the project with its pinned packages"
 	@echo "make build      python -m helpers build (data/raw -> data/processed)"
-	@echo "make notebooks  execute notebooks/*.ipynb in place and render HTML into $(HTML_DIR)/"
-	@echo "make clean      remove data/processed outputs and $(HTML_DIR)/ (never data/raw)"
+	@echo "make notebooks  execute notebooks/*.ipynb in place and render HTML (no build)"
+	@echo "make html       re-render $(HTML_DIR)/ from the saved notebooks (no execution)"
+	@echo "make lab        JupyterLab in the project environment (kernel python3 of .venv); LAB_ARGS=… are passed on"
+	@echo "make subset NAME=n [YEARS=2019-2021,2024] [PROVINCES=江苏省,…] [LEVELS=…] [AGENCIES=…] [LANG=zh|en] [PARAMS=file.yml]"
+	@echo "                run every notebook with these parameters into reports/subsets/NAME/ (notebooks/ untouched)"
+	@echo "make fonts      install a Chinese font (Debian fonts-noto-cjk) when missing and root"
+	@echo "make clean      remove data/processed outputs, $(HTML_DIR)/, reports/subsets/, reports/screenshots/ (never data/raw)"
 	@echo "make fuzz       long mutation-fuzzing run over the shared corpus (N=$(N), SEED=$(SEED)) into $(FUZZ_OUT)/"
 
 # .venv/.installed holds the sha256 of pyproject.toml it was installed from.
@@ -59,14 +84,60 @@ venv:
 	echo "$$want" > $(STAMP); \
 	echo "venv: ready in $$(( $$(date +%s) - start )) s"
 
-test: venv
+# Shell helpers for the Debian packages the notebooks and tests need.
+SYS_FUNCS = \
+	have_cjk() { \
+	  fc-list :lang=zh family 2>/dev/null | grep -q . || \
+	  find /usr/share/fonts /usr/local/share/fonts "$$HOME/.fonts" "$$HOME/.local/share/fonts" \
+	    \( -iname '*cjk*' -o -iname 'wqy*' -o -iname '*sourcehan*' \) 2>/dev/null | grep -q . ; \
+	}; \
+	have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }; \
+	apt_install() { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1; \
+	  echo "system: installing $$* (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$@" >/dev/null; \
+	}; \
+	no_cjk_hint() { \
+	  echo "fonts: no Chinese (CJK) font found and cannot install one (not root, or no apt-get)." >&2; \
+	  echo "fonts: install one, e.g. 'sudo apt-get install fonts-noto-cjk' (Debian/Ubuntu), 'sudo dnf install google-noto-sans-cjk-fonts' (Fedora)," >&2; \
+	  echo "fonts: or Noto Sans CJK SC from your system's font manager, or point GIDR_CJK_FONT at a font file;" >&2; \
+	  echo "fonts: continuing: figures fall back to English labels (their nbval comparison will differ)." >&2; \
+	}
+
+# A Chinese font for figure labels and pages (Debian fonts-noto-cjk).
+fonts:
+	@$(SYS_FUNCS); \
+	if have_cjk; then echo "fonts: a Chinese (CJK) font is installed"; \
+	elif apt_install fonts-noto-cjk && have_cjk; then echo "fonts: installed fonts-noto-cjk"; \
+	else no_cjk_hint; fi
+
+# What the tests need besides .venv: the CJK font and chromium (screenshots),
+# installed together in one apt-get run when missing and root.
+test-deps:
+	@$(SYS_FUNCS); \
+	missing=""; \
+	have_cjk || missing="fonts-noto-cjk"; \
+	have_chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ] && ! apt_install $$missing; then \
+	  have_cjk || no_cjk_hint; \
+	  have_chromium || echo "test-deps: chromium not found and cannot be installed here (needs root and apt-get); the screenshot test is skipped (it fails under CI)" >&2; \
+	fi; \
+	have_cjk && have_chromium && echo "test-deps: CJK font and chromium present" || true
+
+test: venv test-deps
 	@status=0; \
 	echo "== pytest (doctests in src/helpers, then tests/)"; \
 	$(PY) -m pytest --doctest-modules src/helpers tests || status=$$?; \
 	set -- notebooks/*.ipynb; \
 	if [ -e "$$1" ]; then \
-	  echo "== nbval notebooks"; \
-	  $(PY) -m pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg || status=$$?; \
+	  echo "== build data/processed (the data the notebooks' saved outputs were made from)"; \
+	  $(PY) -m helpers build --no-progress || status=$$?; \
+	  tmp=$$(mktemp -d); \
+	  echo "== nbval (strict) over notebooks/; figures and tables go to $$tmp/reports"; \
+	  GIDR_REPORTS="$$tmp/reports" $(PY) -m pytest -p no:cacheprovider --nbval notebooks \
+	    --nbval-sanitize-with notebooks/sanitize.cfg || status=$$?; \
+	  rm -rf "$$tmp"; \
 	else \
 	  echo "== nbval: no notebooks in notebooks/ yet; skipping"; \
 	fi; \
@@ -85,23 +156,37 @@ fuzz: venv
 build: venv
 	$(PY) -m helpers build
 
+# Execute every notebook in place (kernel python3, cwd notebooks/), keep
+# nothing volatile, write atomically, then render HTML and the index.  A
+# failing notebook is reported and left unchanged; the others still run.
 notebooks: venv
-	@set -e; \
-	set -- notebooks/*.ipynb; \
-	if [ ! -e "$$1" ]; then echo "notebooks: no notebooks in notebooks/ yet; nothing to run"; exit 0; fi; \
-	mkdir -p $(HTML_DIR); \
-	for nb in "$$@"; do \
-	  echo "notebooks: executing $$nb"; \
-	  $(JUPYTER) nbconvert --to notebook --execute --inplace --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
-	  $(JUPYTER) nbconvert --to html --output-dir $(HTML_DIR) "$$nb"; \
-	done
+	$(RENDER) run
 
-reproduce: venv
-	$(MAKE) build
-	$(MAKE) notebooks
+reproduce: venv fonts
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory build && \
+	$(MAKE) --no-print-directory notebooks; \
+	status=$$?; \
+	echo "reproduce: finished with status $$status in $$(( $$(date +%s) - start )) s; pages in $(HTML_DIR)/index.html"; \
+	exit $$status
+
+html: venv
+	$(RENDER) html
+
+lab: venv fonts
+	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+subset: venv fonts
+	@if [ -z "$(NAME)" ]; then \
+	  echo "usage: make subset NAME=name [YEARS=2019-2021,2024] [PROVINCES=…] [LEVELS=…] [AGENCIES=…] [LANG=zh|en] [PARAMS=file.yml]" >&2; \
+	  exit 2; \
+	fi
+	$(MAKE) --no-print-directory build
+	$(RENDER) subset "$(NAME)" --years "$(YEARS)" --provinces "$(PROVINCES)" --levels "$(LEVELS)" \
+	  --agencies "$(AGENCIES)" --lang "$(NB_LANG)" $(if $(PARAMS),--params "$(PARAMS)")
 
 clean:
 	@if [ -d data/processed ]; then \
-	  find data/processed -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +; \
+	  find data/processed -mindepth 1 -maxdepth 1 ! -name README.md ! -name '.git*' -exec rm -rf {} +; \
 	fi
-	rm -rf $(HTML_DIR)
+	rm -rf $(HTML_DIR) reports/subsets reports/screenshots

@@ -490,7 +490,9 @@ def write_index(
 ) -> Path:
     """Write ``<html_dir>/index.html``: for every notebook its title (escaped),
     links to the full page and to the page without code, and the figures it
-    exported (from the manifest, plus any figure file named in the notebook)."""
+    exported: those the manifest records for it, those whose file name starts
+    with the notebook's number (``03_…`` for ``03-….ipynb``) and any figure
+    file named in the notebook."""
     paths = [Path(p) for p in paths]
     html_dir = Path(html_dir)
     reports = reports_dir(reports)
@@ -505,6 +507,9 @@ def write_index(
         figs = set(f for f in manifest.get(path.name, {}).get("figures", []) if f in all_figures)
         by_name = {Path(f).name: f for f in all_figures}
         figs |= {by_name[n] for n in _mentioned(nb, by_name)}
+        number = re.match(r"\d+", path.stem)
+        if number:  # figures are named <notebook number>_<stem> (helpers.research.notebook)
+            figs |= {f for f in all_figures if re.match(rf"{number.group(0)}[_-]", Path(f).name)}
         item = [f'<li class="notebook" id="{esc(path.stem)}">', f"<h2>{esc(title)}</h2>", f"<p class=\"file\"><code>{esc(path.name)}</code>"]
         if path.name in failed:
             item.append(" — <strong>execution failed in this run; no page rendered</strong></p>")
