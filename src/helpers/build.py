@@ -4,14 +4,22 @@ Layers written (each as CSV and Parquet, rows in a fixed order so that the
 same raw data gives byte-identical files):
 
 ``reports``   one row per raw file: provenance (sources.csv), detected
-              metadata, edition, status and issue counts
+              metadata, edition, status, issue counts, and the report's
+              identity: which file is canonical for its agency-year and which
+              files duplicate it (see :mod:`helpers.identity`)
 ``cells``     the extracted layer, long: report, key, value, status, printed —
               exactly what was printed; a blank stays blank
 ``issues``    one row per failed rule or extraction problem
-``t2``        Table 2 wide, one row per report (printed values)
-``t3``        Table 3 wide, one row per report and template row, with the
-              derived reading of blanks (see :mod:`helpers.derive`)
-``t4``        Table 4 wide, one row per report (derived reading of blanks)
+``t2``        Table 2 wide, one row per canonical report (printed values)
+``t3``        Table 3 wide, one row per canonical report and template row,
+              with the derived reading of blanks (see :mod:`helpers.derive`)
+``t4``        Table 4 wide, one row per canonical report (derived reading of
+              blanks)
+
+One agency-year, one record: files of the same identity (agency, year) are
+grouped, one is chosen as canonical by the rule of :mod:`helpers.identity`,
+and only it enters the wide tables; ``cells`` keeps every file, and the other
+files are compared with the canonical one cell by cell (``source.*`` issues).
 
 Safety: raw files are opened read-only and checked against their sha256 in
 sources.csv (a changed file is refused and recorded); a file that breaks the
@@ -49,6 +57,7 @@ import pandas as pd
 from . import codebook as _codebook
 from .derive import t3_wide, t4_wide
 from .extract import extract_path
+from .identity import Resolution, SourceRecord, resolve
 from .limits import Limits, current
 from .result import ExtractResult, Issue
 from .sources import load_sources, sha256_file, verify_sources
@@ -64,6 +73,7 @@ class BuildSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     by_severity: dict[str, int] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
+    n_duplicates: int = 0
     seconds: float = 0.0
     out_dir: str = ""
 
@@ -72,7 +82,7 @@ class BuildSummary:
         sv = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         lines = [
             f"built {self.out_dir} from {self.n_files} raw file(s) in {self.seconds:.2f} s",
-            f"  reports: {st or 'none'}",
+            f"  reports: {st or 'none'}; {self.n_duplicates} duplicate(s) set aside",
             f"  issues:  {sv or 'none'}",
         ]
         if self.refused:
@@ -256,14 +266,61 @@ def _fmt(v) -> str:
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
-def tables(results: list[ExtractResult], meta: dict[str, dict], extra_issues: list[Issue]) -> dict[str, pd.DataFrame]:
-    """The processed tables as DataFrames (no I/O)."""
+def source_records(results: list[ExtractResult], meta: dict[str, dict]) -> list[SourceRecord]:
+    """What the identity grouping needs of each file: agency and year (sources.csv
+    first, else detected), kind, status and completeness, cells."""
+    out = []
+    for r in results:
+        m = meta.get(r.path, {})
+        out.append(
+            SourceRecord(
+                report=m.get("report", r.path),
+                agency=m.get("agency") or r.agency or None,
+                year=m.get("year") or r.year,
+                kind=m.get("kind", "") or "",
+                status=r.status,
+                n_numbers=sum(c.status == "number" for c in r.cells.values()),
+                n_errors=sum(i.severity == "error" for i in r.issues),
+                path=r.path,
+                cells=r.cells,
+            )
+        )
+    return out
+
+
+def chain_issues(results: list[ExtractResult], meta: dict[str, dict], resolution: Resolution) -> list[Issue]:
+    """Cross-year checks over the canonical files, grouped by the normalised
+    agency (sources.csv first, else detected); files without an agency and
+    duplicates are left out."""
+    chain_key = {}
+    for r in results:
+        res = resolution.by_report[meta[r.path]["report"]]
+        chain_key[r.path] = res.agency_key if res.canonical else ""
+    return check_chain(results, key=lambda r: chain_key[r.path])
+
+
+def tables(
+    results: list[ExtractResult],
+    meta: dict[str, dict],
+    extra_issues: list[Issue],
+    resolution: Resolution | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The processed tables as DataFrames (no I/O).
+
+    ``resolution`` is the identity grouping of ``results``
+    (:func:`helpers.identity.resolve`); computed here when not given.  Its
+    issues are added to ``extra_issues``.
+    """
     cb = _codebook.load()
+    if resolution is None:
+        resolution = resolve(source_records(results, meta))
+    extra_issues = list(extra_issues) + resolution.issues
     order = {k: i for i, k in enumerate(cb.keys)}
     report_rows, cell_rows, issue_rows = [], [], []
     for r in results:
         rid = meta[r.path]["report"]
         m = meta[r.path]
+        res = resolution.by_report[rid]
         sev = {"error": 0, "warning": 0, "info": 0}
         for i in r.issues:
             sev[i.severity] = sev.get(i.severity, 0) + 1
@@ -284,6 +341,12 @@ def tables(results: list[ExtractResult], meta: dict[str, dict], extra_issues: li
                 "n_warnings": sev["warning"],
                 "n_info": sev["info"],
                 "sha256": m.get("sha256", ""),
+                "identity": res.identity,
+                "canonical": res.canonical,
+                "duplicate_of": res.duplicate_of,
+                "n_sources": res.n_sources,
+                "agreement": res.agreement,
+                "agency_known": res.agency_known,
             }
         )
         for key in sorted(r.cells, key=lambda k: order.get(k, 10**6)):
@@ -321,8 +384,14 @@ def tables(results: list[ExtractResult], meta: dict[str, dict], extra_issues: li
     issues["expected"] = issues["expected"].astype("float64")
     issues["actual"] = issues["actual"].astype("float64")
 
-    by_report = {meta[r.path]["report"]: r for r in results}
-    ident = reports[["report", "agency", "year", "edition"]] if len(reports) else pd.DataFrame(columns=["report", "agency", "year", "edition"])
+    # the wide tables hold one record per identity: the canonical file's
+    keep = resolution.canonical_reports()
+    by_report = {meta[r.path]["report"]: r for r in results if meta[r.path]["report"] in keep}
+    ident = (
+        reports.loc[reports["report"].isin(keep), ["report", "agency", "year", "edition"]].reset_index(drop=True)
+        if len(reports)
+        else pd.DataFrame(columns=["report", "agency", "year", "edition"])
+    )
     t2_keys = [k for k, v in cb.keys.items() if v.table == "t2"]
     t2_rows = []
     for rid, r in by_report.items():
@@ -409,14 +478,13 @@ def build(
                     bar.update()
         if bar:
             bar.close()
-        # cross-year chains use the agency of sources.csv where it is known
-        agency_of = {r.path: (meta[r.path]["agency"] or r.agency or "") for r in results}
         year_of = {r.path: (meta[r.path]["year"] or r.year) for r in results}
         for r in results:
             r.year = r.year or year_of[r.path]
-        chain = check_chain(results, key=lambda r: agency_of[r.path])
-        extra.extend(chain)
-        frames = tables(results, meta, extra)
+        # one record per agency-year: group the files, choose the canonical one
+        resolution = resolve(source_records(results, meta))
+        extra.extend(chain_issues(results, meta, resolution))
+        frames = tables(results, meta, extra, resolution=resolution)
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
         try:
             if staging.exists():
@@ -429,6 +497,7 @@ def build(
             shutil.rmtree(staging, ignore_errors=True)
             raise
     summary.n_files = len(files)
+    summary.n_duplicates = resolution.n_duplicates
     for r in results:
         summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
     for sev in frames["issues"]["severity"]:
@@ -437,4 +506,4 @@ def build(
     return summary
 
 
-__all__ = ["build", "tables", "recover", "BuildSummary", "sort_issues"]
+__all__ = ["build", "tables", "source_records", "chain_issues", "recover", "BuildSummary", "sort_issues"]
