@@ -88,15 +88,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if issues_csv.exists() and not args.fresh:
         df = pd.read_csv(issues_csv, dtype=str, keep_default_na=False)
     else:
-        from .build import tables
+        from .build import chain_issues, raw_files, source_records, tables
         from .extract import extract_path
-        from .validate import check_chain
+        from .identity import resolve
+        from .sources import load_sources
 
-        from .build import raw_files
-
-        results = [extract_path(str(p)) for p in raw_files(Path(args.raw))]
-        meta = {r.path: {"report": Path(r.path).name} for r in results}
-        df = tables(results, meta, check_chain(results))["issues"]
+        raw = Path(args.raw)
+        listed = {s.file: s for s in load_sources(raw)} if (raw / "sources.csv").exists() else {}
+        results = [extract_path(str(p)) for p in raw_files(raw)]
+        meta = {}
+        for r in results:
+            name = Path(r.path).name
+            src = listed.get(name)
+            meta[r.path] = {
+                "report": name,
+                "agency": src.agency if src else "",
+                "year": src.year_int if src else None,
+                "kind": src.kind if src else "",
+                "level": src.level if src else "",
+                "province": src.province if src else "",
+                "sha256": src.sha256 if src else "",
+            }
+            r.year = r.year or meta[r.path]["year"]
+        resolution = resolve(source_records(results, meta))
+        df = tables(results, meta, chain_issues(results, meta, resolution), resolution=resolution)["issues"]
     counts = df["severity"].value_counts().to_dict()
     for line in _issue_lines(df, args.min_severity):
         print(line)

@@ -88,7 +88,10 @@ class AddOutcome:
     ``status``: ``added`` (copied and listed), ``duplicate`` (same sha256 is
     already listed; nothing copied), ``missing`` (no such file) or ``failed``.
     ``file`` is the name inside ``data/raw`` (the new one, or for a duplicate
-    the one already listed).
+    the one already listed).  ``identity`` is the report identity of an added
+    file (:func:`helpers.identity.identity`; empty when its agency or year is
+    unknown), ``same_identity`` the files already in ``data/raw`` with that
+    identity, and ``warnings`` what the user should know (printed on stderr).
     """
 
     path: Path
@@ -97,6 +100,9 @@ class AddOutcome:
     sha256: str | None = None
     message: str = ""
     row: SourceRow | None = None
+    identity: str = ""
+    same_identity: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -348,6 +354,7 @@ def add_report(
     paths: Iterable[str | os.PathLike[str]],
     source_url: str | None = None,
     detect: Callable[[Path], Any] | None = None,
+    kind: str = "original",
 ) -> list[AddOutcome]:
     """Copy downloaded reports into ``raw_dir`` and list them in ``sources.csv``.
 
@@ -356,16 +363,25 @@ def add_report(
     :func:`slug_name` (with ``_2``, ``_3``… when that name is taken — an
     existing file is never overwritten) and one row is appended to
     ``sources.csv`` (written to a temporary file, then renamed into place):
-    kind ``original``, retrieved = today, source = ``source_url`` or
+    kind ``kind`` (``original`` unless told ``transcription``), retrieved = today, source = ``source_url`` or
     ``added by hand from <path>``, and agency/year/edition from
     ``detect(path)`` — any callable returning an object with those attributes,
     or ``None`` — left empty when unknown.
+
+    A file with the identity (agency, year; :mod:`helpers.identity`) of a
+    file already listed is still added — a second source of the same report
+    is worth keeping; the build compares them and uses one — but the outcome
+    carries a warning naming the file(s) already present.  A file whose agency
+    is unknown gets a warning saying how to give it (``--agency``).
     """
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     raw = Path(raw_dir)
     raw.mkdir(parents=True, exist_ok=True)
     table = _sources_path(raw)
     existing = load_sources(raw) if table.exists() else []
     by_hash = {r.sha256.lower(): r.file for r in existing if r.sha256}
+    known = [(r.file, r.agency, r.year) for r in existing if r.agency and r.year_int is not None]
     taken = {r.file for r in existing}
     today = _dt.date.today().isoformat()
     outcomes: list[AddOutcome] = []
@@ -408,7 +424,7 @@ def add_report(
             source=source_url or f"added by hand from {src.resolve()}",
             retrieved=today,
             sha256=digest,
-            kind="original",
+            kind=kind,
             edition=info["edition"],
         )
         try:
@@ -421,8 +437,44 @@ def add_report(
         msg = f"{src} -> {raw / placed}"
         if warning:
             msg += f" ({warning})"
-        outcomes.append(AddOutcome(src, "added", file=placed, sha256=digest, message=msg, row=row))
+        key, same, notes = _identity_notes(src, placed, row, known, raw)
+        if row.agency and row.year_int is not None:
+            known.append((placed, row.agency, row.year))
+        outcomes.append(
+            AddOutcome(
+                src, "added", file=placed, sha256=digest, message=msg, row=row,
+                identity=key, same_identity=same, warnings=notes,
+            )
+        )
     return outcomes
+
+
+def _identity_notes(
+    src: Path, placed: str, row: SourceRow, known: list[tuple[str, str, str]], raw: Path
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The identity of a newly added file, the files already listed with it,
+    and the warnings to print."""
+    from .identity import identity, same_agency
+
+    notes: list[str] = []
+    if not row.agency or row.year_int is None:
+        missing = " and ".join(x for x, v in (("agency", row.agency), ("year", row.year_int)) if not v)
+        notes.append(
+            f"{placed}: {missing} not detected; the report is kept out of per-agency figures until "
+            f"the {missing} column(s) of its row in {raw / SOURCES_NAME} are filled in "
+            f"(when adding a file: --agency NAME --year N)"
+        )
+        return "", (), tuple(notes)
+    key = identity(row.agency, row.year)
+    same = tuple(f for f, a, y in known if y == row.year and same_agency(a, row.agency))
+    if same:
+        listed = ", ".join(f"{f} ({a}, {y})" for f, a, y in known if f in same)
+        notes.append(
+            f"{src}: same report identity {key} as {listed} already in {raw}; added as {placed} "
+            f"all the same (a second source of one report): the build compares them cell by cell "
+            f"and counts the agency-year once"
+        )
+    return key, same, tuple(notes)
 
 
 # --------------------------------------------------------------------------
@@ -452,14 +504,27 @@ def _combine(detect: Callable[[Path], Any] | None, given: _Given) -> Callable[[P
     return combined
 
 
+def _year_arg(text: str) -> str:
+    y = text.strip()
+    if not re.fullmatch(r"\d{4}", y):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a four-digit year")
+    return y
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of the ``add`` command."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="downloaded report files")
     parser.add_argument("--source", metavar="URL", help="where the files were downloaded from")
     parser.add_argument("--raw-dir", default="data/raw", help="raw data directory (default: data/raw)")
-    parser.add_argument("--agency", help="agency (overrides detection)")
-    parser.add_argument("--year", help="report year (overrides detection)")
+    parser.add_argument("--agency", metavar="NAME", help="reporting agency (overrides detection); recorded in sources.csv")
+    parser.add_argument("--year", metavar="N", type=_year_arg, help="report year (overrides detection); recorded in sources.csv")
     parser.add_argument("--edition", help='template edition, "2019" or "2021" (overrides detection)')
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="original",
+        help="original (as published, the default) or transcription (tables copied by hand)",
+    )
 
 
 def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = None) -> int:
@@ -469,9 +534,12 @@ def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = Non
         args.paths,
         source_url=args.source,
         detect=_combine(detect, _Given(args.agency, args.year, args.edition)),
+        kind=getattr(args, "kind", "original"),
     )
     for o in outcomes:
         print(f"{o.status}: {o.message}")
+        for w in o.warnings:
+            print(f"warning: {w}", file=sys.stderr)
     return 1 if any(o.status in ("missing", "failed") for o in outcomes) else 0
 
 
