@@ -313,7 +313,7 @@ def run_in_place(
     report = RunReport()
     manifest = read_manifest(reports)
     watched = [reports / "figures", reports / "tables"]
-    run_env = {"GIDR_REPORTS": str(reports), **(env or {})}
+    run_env = {**(env or {}), "GIDR_REPORTS": str(reports)}
     for path in paths:
         t0 = time.monotonic()
         log(f"run: executing {path.name}")
@@ -682,7 +682,7 @@ def run_subset(
     report = RunReport()
     manifest = read_manifest(out)
     watched = [out / "figures", out / "tables"]
-    run_env = {"GIDR_REPORTS": str(out), "PYTHONHASHSEED": "0", **(env or {})}
+    run_env = {"PYTHONHASHSEED": "0", **(env or {}), "GIDR_REPORTS": str(out)}
     executed: list[Path] = []
     for path in paths:
         target = nb_out / path.name
