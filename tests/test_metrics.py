@@ -186,6 +186,17 @@ def test_printed_arithmetic_errors_never_give_a_rate(corpus):
     assert math.isnan(s["estimate"]) and "negative" in s["note"]
 
 
+def test_a_positive_count_over_a_printed_zero_total_is_an_error_not_a_missing_rate(corpus):
+    # 洪泽区 2023 style: review total printed 0 while a part says 1 corrected
+    t4 = corpus["t4"]
+    t4.loc[t4["report"] == "A", "review.total"] = 0.0
+    res = M.compute(**corpus)
+    r = _one(res, "A", "review_correction_rate_incl_pending")
+    assert math.isnan(r["estimate"]) and "exceeds" in r["note"]
+    p = M.pooled(res[res["metric"] == "review_correction_rate_incl_pending"])
+    assert p.loc[0, "m_excluded"] == 1
+
+
 def test_missing_term_makes_the_metric_missing(corpus):
     t3 = corpus["t3"]
     t3.loc[(t3["report"] == "A") & (t3["row"] == "granted"), "total"] = np.nan  # e.g. an ambiguous cell

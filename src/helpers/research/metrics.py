@@ -294,10 +294,10 @@ def _rate(kind: str, num: np.ndarray, den: np.ndarray, level: float):
     valid = ~np.isnan(num) & ~np.isnan(den)
     neg = valid & ((num < 0) | (den < 0))
     note[neg] = "negative value (printed arithmetic error)"
-    zero = valid & ~neg & (den == 0)
-    note[zero] = "denominator 0: rate missing"
-    over = valid & ~neg & ~zero & (num > den) if kind == "share" else np.zeros(n, dtype=bool)
+    over = valid & ~neg & (num > den) if kind == "share" else np.zeros(n, dtype=bool)
     note[over] = "numerator exceeds denominator (printed arithmetic error)"
+    zero = valid & ~neg & ~over & (den == 0)
+    note[zero] = "denominator 0: rate missing"
     ok = valid & ~neg & ~zero & ~over
     est = np.full(n, np.nan)
     lo = np.full(n, np.nan)
