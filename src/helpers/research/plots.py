@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from cycler import cycler
 from matplotlib import cbook, font_manager
 from matplotlib.figure import Figure
@@ -51,6 +51,9 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+if TYPE_CHECKING:  # pandas is only handed in, never needed here
+    import pandas as pd
 
 __all__ = [
     "ENV_FONT",
@@ -88,6 +91,7 @@ PNG_METADATA = {"Software": None}
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
 _GLYPH_WARNING = re.compile(r"Glyph (\d+) .*missing from")
+_GLYPH_WARNING_START = r"Glyph \d+ .*missing from"  # for warnings filters (matched at the start)
 
 
 # --------------------------------------------------------------------------- errors
@@ -368,13 +372,17 @@ def _lang(lang: str | None) -> str:
     return lang
 
 
-def setup(lang: str = "zh") -> str:
+def setup(lang: str = "zh", *, strict_glyphs: bool = True) -> str:
     """Apply the figure style and choose the label language; returns the active language.
 
     ``lang="zh"`` needs a Simplified Chinese font (see :func:`find_cjk_font`);
     without one the figures fall back to English with one
     :class:`CJKFontMissing` warning. With ``lang="en"`` the Latin font draws
     and the CJK font, when present, is the fallback for Chinese names.
+
+    ``strict_glyphs`` turns matplotlib's "Glyph … missing from font(s)"
+    warning into an error wherever a figure is drawn (e.g. shown in a
+    notebook), not only in :func:`savefig`.
     """
     lang = _lang(lang)
     st = style()
@@ -411,6 +419,9 @@ def setup(lang: str = "zh") -> str:
     primary = font_manager.findfont(font_manager.FontProperties(family=families[0]))
     # keep the true minus sign only when the font has it
     mpl.rcParams["axes.unicode_minus"] = 0x2212 in _cmap(str(primary), _face_index(primary))
+
+    if strict_glyphs:
+        warnings.filterwarnings("error", message=_GLYPH_WARNING_START, category=UserWarning)
 
     _STATE["lang"] = lang
     _STATE["font"] = font
@@ -667,6 +678,7 @@ def funnel(
     unit: str | None = None,
     percent: bool = False,
     annotate: str = "outside",
+    overdispersed: str | None = None,
     width: str | float = "column",
     caption: str | None = None,
     lang: str | None = None,
@@ -676,14 +688,20 @@ def funnel(
     ``limits_df`` holds columns ``n, level, lo, hi`` (computed by the stats
     module), ``level`` as a proportion (0.95, 0.998), a percentage, or a text;
     a row whose ``level`` or optional ``kind`` column says "overdispersed" is
-    drawn dotted. 95 % limits are dashed, 99.8 % solid. ``labels`` name the
-    points; with ``annotate="outside"`` only points outside the widest limits
-    are named, with ``"all"`` every point, with ``"none"`` none.
+    drawn dotted. 95 % limits are dashed, 99.8 % solid. A wide table with
+    overdispersed limits in extra columns (``lo_additive, hi_additive``, …)
+    gets them drawn dotted with ``overdispersed="additive"`` (the column suffix).
+    ``labels`` name the points; with ``annotate="outside"`` only points
+    outside the widest limits are named, with ``"all"`` every point, with
+    ``"none"`` none.
     """
     lang = _lang(lang)
     if annotate not in ("outside", "all", "none"):
         raise ValueError("annotate must be 'outside', 'all' or 'none'")
-    missing = {"n", "level", "lo", "hi"} - set(limits_df.columns)
+    needed = {"n", "level", "lo", "hi"}
+    if overdispersed is not None:
+        needed |= {f"lo_{overdispersed}", f"hi_{overdispersed}"}
+    missing = needed - set(limits_df.columns)
     if missing:
         raise ValueError(f"limits_df lacks columns {sorted(missing)}")
     fig, ax = _axes(ax, width, None)
@@ -692,27 +710,28 @@ def funnel(
     if xs.shape != ys.shape:
         raise ValueError("n and rate differ in length")
     styles = style()["funnel_linestyles"]
-    kinds = limits_df["kind"] if "kind" in limits_df.columns else pd.Series([None] * len(limits_df), index=limits_df.index)
+    kinds = limits_df["kind"] if "kind" in limits_df.columns else [None] * len(limits_df)
     groups: dict[tuple[float | None, bool], list] = {}
     for idx, level, kind in zip(limits_df.index, limits_df["level"], kinds):
         groups.setdefault(_limit_group(level, kind), []).append(idx)
-
-    def order(item):
-        (lvl, od), _ = item
-        return (od, lvl if lvl is not None else 2.0)
-
-    outer = None
-    for (lvl, od), idx in sorted(groups.items(), key=order):
+    # line sets: (level, overdispersed?, n, lo, hi)
+    sets = []
+    for (lvl, od), idx in groups.items():
         part = limits_df.loc[idx].sort_values("n", kind="mergesort")
+        sets.append((lvl, od, part["n"], part["lo"], part["hi"]))
+        if overdispersed is not None and not od:
+            sets.append((lvl, True, part["n"], part[f"lo_{overdispersed}"], part[f"hi_{overdispersed}"]))
+    sets.sort(key=lambda t: (t[1], t[0] if t[0] is not None else 2.0))
+    for lvl, od, ns, lo_s, hi_s in sets:
         if od:
             ls = styles["overdispersed"]
         else:
             ls = next((styles[k] for k in ("0.95", "0.998") if lvl is not None and abs(lvl - float(k)) < 1e-9), styles["other"])
         text = label("limits_od" if od else "limits", lang).format(level=_percent_text(lvl)).strip()
-        ax.plot(part["n"], part["lo"], color="#4d4d4d", linestyle=ls, linewidth=0.8, marker="", label=text)
-        ax.plot(part["n"], part["hi"], color="#4d4d4d", linestyle=ls, linewidth=0.8, marker="")
-        if outer is None or (lvl or 0) >= outer[0]:
-            outer = (lvl or 0, part)
+        ax.plot(ns, lo_s, color="#4d4d4d", linestyle=ls, linewidth=0.8, marker="", label=text)
+        ax.plot(ns, hi_s, color="#4d4d4d", linestyle=ls, linewidth=0.8, marker="")
+    # the widest limits decide which points are outside
+    outer = max(sets, key=lambda t: float(np.nanmean(t[4].to_numpy(float) - t[3].to_numpy(float))), default=None)
     ax.axhline(target, color="black", linewidth=0.9, linestyle="-", label=label("target", lang), zorder=1.5)
     ax.scatter(xs, ys, s=12, facecolor="white", edgecolor="black", linewidth=0.7, zorder=3, marker="o")
     if labels is not None and annotate != "none":
@@ -721,9 +740,8 @@ def funnel(
             raise ValueError("labels and n differ in length")
         flag = np.ones(len(xs), bool)
         if annotate == "outside" and outer is not None:
-            part = outer[1]
-            lo_at = np.interp(xs, part["n"], part["lo"])
-            hi_at = np.interp(xs, part["n"], part["hi"])
+            lo_at = np.interp(xs, outer[2], outer[3])
+            hi_at = np.interp(xs, outer[2], outer[4])
             flag = (ys < lo_at) | (ys > hi_at)
         for x, yv, name, show in zip(xs, ys, names, flag):
             if show:
@@ -732,8 +750,10 @@ def funnel(
     # (limits for very small n would squash everything else)
     shown = limits_df[limits_df["n"] >= xs.min()] if len(xs) else limits_df
     shown = shown if len(shown) else limits_df
-    low = np.nanmin(np.r_[ys, target, shown["lo"].to_numpy(float)])
-    high = np.nanmax(np.r_[ys, target, shown["hi"].to_numpy(float)])
+    lo_cols = ["lo"] + ([f"lo_{overdispersed}"] if overdispersed else [])
+    hi_cols = ["hi"] + ([f"hi_{overdispersed}"] if overdispersed else [])
+    low = np.nanmin(np.r_[ys, target, shown[lo_cols].to_numpy(float).ravel()])
+    high = np.nanmax(np.r_[ys, target, shown[hi_cols].to_numpy(float).ravel()])
     if percent:
         low, high = max(low, 0.0), min(high, 1.0)
     pad = 0.06 * ((high - low) or 1.0)
@@ -944,13 +964,6 @@ def check_glyphs(fig: Figure) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig.draw_without_rendering()
-    glyph_warning = None
-    for w in caught:
-        m = _GLYPH_WARNING.search(str(w.message))
-        if m and glyph_warning is None:
-            glyph_warning = m
-        elif not m:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for t in _visible_texts(fig):
         s = t.get_text()
         fonts = _fonts_for(t.get_fontproperties())
@@ -960,6 +973,13 @@ def check_glyphs(fig: Figure) -> None:
                 continue
             if not any(ord(ch) in c for c in cmaps):
                 raise MissingGlyphError(s, ch, [_font_name(f) for f in fonts])
+    glyph_warning = None
+    for w in caught:
+        m = _GLYPH_WARNING.search(str(w.message))
+        if m and glyph_warning is None:
+            glyph_warning = m
+        elif not m:  # other warnings of the draw are passed on
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if glyph_warning is not None:
         raise MissingGlyphError(None, chr(int(glyph_warning.group(1))))
 
@@ -989,7 +1009,7 @@ def savefig(
             written.append((tmp, out / f"{name}.{ext}"))
             with os.fdopen(fd, "wb") as fh:
                 with warnings.catch_warnings():
-                    warnings.filterwarnings("error", message=r"Glyph \d+ .*missing from", category=UserWarning)
+                    warnings.filterwarnings("error", message=_GLYPH_WARNING_START, category=UserWarning)
                     try:
                         fig.savefig(fh, format=ext, dpi=dpi, metadata=dict(meta))
                     except UserWarning as w:
