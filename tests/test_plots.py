@@ -107,6 +107,24 @@ def test_chinese_text_is_drawn_with_the_sc_face(cjk_font):
         assert not family.endswith(("JP", "KR", "TC", "HK"))
 
 
+def _render(text: str, **font) -> np.ndarray:
+    fig = plt.figure(figsize=(1.2, 0.4), dpi=100, layout="none")
+    fig.text(0.05, 0.2, text, fontsize=14, **font)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., 0].copy()
+    plt.close(fig)
+    return pixels
+
+
+def test_glyph_forms_are_simplified_chinese_not_japanese(cjk_font):
+    plots.setup("zh")
+    text = "骨直"  # drawn differently in the SC and JP faces
+    default = _render(text)
+    assert np.array_equal(default, _render(text, fontfamily=cjk_font.family))
+    if cjk_font.family == "Noto Sans CJK SC":
+        assert not np.array_equal(default, _render(text, fontfamily="Noto Sans CJK JP"))
+
+
 def test_font_scan_without_fontconfig_finds_the_same_family(cjk_font, monkeypatch):
     monkeypatch.delenv(plots.ENV_FONT, raising=False)
     found = plots.find_cjk_font(dirs=[os.path.dirname(cjk_font.path)], use_fontconfig=False)
@@ -193,9 +211,9 @@ def test_setup_rejects_unknown_language():
 
 def test_labels():
     assert plots.label("t3.unable_not_held.total", "zh") == "本机关不掌握相关政府信息"
-    assert plots.label("t3.unable_not_held.total", "en") == (
-        "Unable to provide: not held by this agency — Total"
-    )
+    assert plots.label("t3.unable_not_held.total", "en") == "Unable to provide: not held by this agency"
+    assert plots.label("t3.unable_not_held.total", "en", form="full").endswith("— Total")
+    assert plots.label("t3.unable_not_held.research", "en").endswith("— Research institutions")
     assert plots.label("t3.unable_not_held.natural_person", "zh") == "本机关不掌握相关政府信息 × 自然人"
     assert plots.label("t3.unable_not_held.total", "zh", form="full").startswith("三 / （四）无法提供")
     assert plots.label("t2.fees.amount", "zh") == "本年收费金额"
@@ -206,7 +224,7 @@ def test_labels():
     assert plots.label("grant_rate", "en", extra=metrics) == "Grant rate"
     assert plots.label("n", "zh", extra=metrics) == "Reports"
     assert plots.label("free text", "zh") == "free text"
-    assert plots.axis_label("share", "percent", "en") == "Share (Percent)"
+    assert plots.axis_label("share", "percent", "en") == "Share (%)"
     assert plots.axis_label("share", "%", "zh") == "占比（%）"
     assert "812" in plots.source_line(812, "en") and "812" in plots.source_line(812, "zh")
     with pytest.raises(ValueError):
@@ -403,7 +421,7 @@ def test_figure_helpers_label_their_axes(make, tmp_path):
 def test_bar_with_ci_whiskers_and_counts():
     plots.setup("en")
     fig, ax = _bar("en")
-    assert ax.get_xlabel() == "Rate (Percent)"
+    assert ax.get_xlabel() == "Rate (%)"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C"]  # largest on top
     assert {t.get_text() for t in ax.texts} == {"n = 40", "n = 300", "n = 90"}
     assert any(t.get_gid() == "caption" for t in fig.texts)

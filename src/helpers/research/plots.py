@@ -326,7 +326,10 @@ def _register(font: CJKFont) -> None:
 
 
 def find_cjk_font(
-    *, dirs: Iterable[str | os.PathLike] | None = None, use_fontconfig: bool = True
+    *,
+    dirs: Iterable[str | os.PathLike] | None = None,
+    use_fontconfig: bool = True,
+    refresh: bool = False,
 ) -> CJKFont | None:
     """Find a Simplified Chinese font face on this machine and register it with matplotlib.
 
@@ -338,7 +341,11 @@ def find_cjk_font(
     the probe characters. All files of the chosen family (e.g. regular and
     bold) are registered with ``matplotlib.font_manager.fontManager.addfont``.
     Returns the face (``family`` is the name to put in rcParams), or None.
+    The search runs once per process; ``refresh=True`` repeats it (e.g.
+    after installing a font).
     """
+    if refresh:
+        _discover.cache_clear()
     folders = tuple(str(d) for d in (style()["font_dirs"] if dirs is None else dirs))
     found = _discover(folders, use_fontconfig, os.environ.get(ENV_FONT, ""))
     if not found:
@@ -437,6 +444,7 @@ def _face_index(path: object) -> int:
 _ZH_ENUM = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．、])\s*")
 _ZH_NOTE = re.compile(r"[（(][^（）()]*[）)]$")
 _ZH_TOTAL = "总计"
+_EN_TOTAL = " — Total"
 
 
 def _short_zh(path: str) -> str:
@@ -451,6 +459,11 @@ def _short_zh(path: str) -> str:
     return " × ".join(sides)
 
 
+def _short_en(text: str) -> str:
+    """``Unable to provide: not held by this agency — Total`` → without ``— Total``."""
+    return text.removesuffix(_EN_TOTAL)
+
+
 def label(
     key_or_text: str,
     lang: str | None = None,
@@ -462,9 +475,10 @@ def label(
 
     Looks in ``extra`` first (e.g. metric ids: ``{"grant_rate": {"zh": "公开率",
     "en": "Grant rate"}}`` or plain strings), then ``data/plot_labels.csv``
-    (short forms, axis words), then the codebook: English ``label_en``;
-    Chinese ``label_zh`` whole (``form="full"``) or its last path component
-    without enumerator and notes (``form="short"``). Anything else is returned
+    (short forms, axis words), then the codebook: ``label_en`` / ``label_zh``
+    whole (``form="full"``) or short (``form="short"``): the last component
+    of the Chinese label path without enumerator and notes, the English
+    label without "— Total"; the column "总计"/"Total" is left out. Anything else is returned
     unchanged, so free text passes through.
     """
     lang = _lang(lang)
@@ -480,9 +494,9 @@ def label(
         return fixed[lang]
     entry = _codebook_labels().get(key_or_text)
     if entry:
-        if lang == "en":
-            return entry["en"]
-        return entry["zh"] if form == "full" else _short_zh(entry["zh"])
+        if form == "full":
+            return entry[lang]
+        return _short_en(entry["en"]) if lang == "en" else _short_zh(entry["zh"])
     return key_or_text
 
 
