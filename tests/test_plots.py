@@ -250,7 +250,7 @@ def test_chinese_title_with_latin_only_font_raises(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Glyph")
-def test_glyph_check_does_not_rely_on_matplotlib_warning_text(tmp_path, monkeypatch):
+def test_glyph_check_does_not_rely_on_matplotlib_warning_text(monkeypatch):
     monkeypatch.setattr(plots, "_GLYPH_WARNING", re.compile(r"(?!)"))
     plots.setup("en")
     fig, ax = plots.new_figure()
@@ -410,7 +410,7 @@ def _lines(lang):
 
 
 @pytest.mark.parametrize("make", [_bar, _funnel, _stacked, _lorenz, _lines])
-def test_figure_helpers_label_their_axes(make, tmp_path):
+def test_figure_helpers_label_their_axes(make):
     plots.setup("en")
     fig, ax = make("en")
     assert ax.figure is fig

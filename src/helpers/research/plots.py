@@ -235,7 +235,7 @@ def _cmap(path: str, index: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     with open(path, "rb") as fh:
-        collection = fh.read(4) in (b"ttcf",)
+        collection = fh.read(4) == b"ttcf"
     kwargs = {"fontNumber": index} if collection else {}
     with TTFont(path, lazy=True, **kwargs) as font:
         cmap = font.getBestCmap() or {}
@@ -299,6 +299,8 @@ def _discover(dirs: tuple[str, ...], use_fontconfig: bool, env: str) -> tuple[CJ
                 continue
             if _mpl_family(other) == family and _covers(other.path, other.index, probe):
                 rest.append(CJKFont(other.path, other.index, family, other.style, other.source))
+        if env and best.source != "env":
+            _log.warning("%s=%s holds no usable Chinese font; using %s", ENV_FONT, env, best.path)
         return (best, *rest)
     if env:
         _log.warning("%s=%s holds no usable Chinese font", ENV_FONT, env)
