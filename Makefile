@@ -174,7 +174,9 @@ html: venv
 	$(RENDER) html
 
 lab: venv fonts
-	$(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	@root=""; [ "$$(id -u)" = 0 ] && root="--allow-root"; \
+	echo "$(JUPYTER) lab --ServerApp.root_dir=$(CURDIR) --ServerApp.default_url=/lab/tree/notebooks $$root $(LAB_ARGS)"; \
+	exec $(JUPYTER) lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks $$root $(LAB_ARGS)
 
 subset: venv fonts
 	@if [ -z "$(NAME)" ]; then \
