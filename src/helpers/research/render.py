@@ -48,6 +48,8 @@ from pathlib import Path
 
 import nbformat
 
+from .load import repo_root, reports_dir
+
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 600  # seconds per cell
 NO_CODE_DIR = "no-code"
@@ -62,21 +64,8 @@ TABLE_SUFFIXES = (".csv", ".tex", ".parquet", ".xlsx", ".md")
 # --------------------------------------------------------------------------- paths
 
 
-def repo_root() -> Path:
-    """The repository holding this package (``src/helpers/research`` → three levels up)."""
-    return Path(__file__).resolve().parents[3]
-
-
 def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
-
-
-def reports_dir(reports: str | os.PathLike[str] | None = None) -> Path:
-    """``reports`` if given, else ``GIDR_REPORTS``, else ``<repository>/reports``."""
-    if reports is not None:
-        return Path(reports)
-    env = os.environ.get("GIDR_REPORTS")
-    return Path(env) if env else repo_root() / "reports"
 
 
 def find_notebooks(folder: str | os.PathLike[str] | None = None) -> list[Path]:
