@@ -88,7 +88,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if issues_csv.exists() and not args.fresh:
         df = pd.read_csv(issues_csv, dtype=str, keep_default_na=False)
     else:
-        from .build import chain_issues, raw_files, source_records, tables
+        from .build import chain_issues, raw_files, source_meta, source_records, tables
         from .extract import extract_path
         from .identity import resolve
         from .sources import load_sources
@@ -100,15 +100,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for r in results:
             name = Path(r.path).name
             src = listed.get(name)
-            meta[r.path] = {
-                "report": name,
-                "agency": src.agency if src else "",
-                "year": src.year_int if src else None,
-                "kind": src.kind if src else "",
-                "level": src.level if src else "",
-                "province": src.province if src else "",
-                "sha256": src.sha256 if src else "",
-            }
+            meta[r.path] = source_meta(name, src)
             r.year = r.year or meta[r.path]["year"]
         resolution = resolve(source_records(results, meta))
         df = tables(results, meta, chain_issues(results, meta, resolution), resolution=resolution)["issues"]

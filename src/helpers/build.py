@@ -299,6 +299,20 @@ def chain_issues(results: list[ExtractResult], meta: dict[str, dict], resolution
     return check_chain(results, key=lambda r: chain_key[r.path])
 
 
+def source_meta(name: str, src) -> dict:
+    """The provenance of one raw file as the output tables record it (empty when
+    ``src``, its row of sources.csv, is None)."""
+    return {
+        "report": name,
+        "agency": src.agency if src else "",
+        "year": src.year_int if src else None,
+        "level": src.level if src else "",
+        "province": src.province if src else "",
+        "kind": src.kind if src else "",
+        "sha256": src.sha256 if src else "",
+    }
+
+
 def tables(
     results: list[ExtractResult],
     meta: dict[str, dict],
@@ -434,15 +448,7 @@ def build(
         for p in files:
             src = listed.get(p.name)
             rel = str(p)
-            meta[rel] = {
-                "report": p.name,
-                "agency": src.agency if src else "",
-                "year": src.year_int if src else None,
-                "level": src.level if src else "",
-                "province": src.province if src else "",
-                "kind": src.kind if src else "",
-                "sha256": src.sha256 if src else "",
-            }
+            meta[rel] = source_meta(p.name, src)
             if src is None:
                 extra.append(Issue("raw.unlisted", "warning", f"{p}: not listed in sources.csv; add it with `python -m helpers add`", path=rel))
                 meta[rel]["sha256"] = sha256_file(p)

@@ -16,7 +16,6 @@ printed cells) reaches the page only through pandas' HTML, which escapes it.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
