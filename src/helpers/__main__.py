@@ -1,8 +1,9 @@
 """Command line: ``python -m helpers {extract,build,validate,add,verify}``.
 
-``extract FILE…``  one JSON object per line per file (the contract documented
-                   in the README: path, status, edition, agency, year, cells,
-                   issues)
+``extract FILE…``  one JSON object per line per report (the contract documented
+                   in the README: path, part, parts, status, edition, agency,
+                   year, cells, issues); a file holding several reports gives
+                   several lines with the same path
 ``build``          data/raw → data/processed (see :mod:`helpers.build`)
 ``validate``       the issue report, problems first, with cell coordinates
 ``add PATH…``      copy downloaded reports into data/raw and record them
@@ -30,14 +31,14 @@ def _limits(args: argparse.Namespace):
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from .extract import extract_path
+    from .extract import extract_file
 
     limits = _limits(args)
     out = sys.stdout
     for path in args.files:
-        r = extract_path(path, limits=limits)
-        obj = r.to_json()
-        out.write(json.dumps(obj, ensure_ascii=False, indent=2 if args.pretty else None) + "\n")
+        for r in extract_file(path, limits=limits):  # one line per report the file holds
+            obj = r.to_json()
+            out.write(json.dumps(obj, ensure_ascii=False, indent=2 if args.pretty else None) + "\n")
         out.flush()
     return 0
 

@@ -188,3 +188,12 @@ def extract_path(path: str, level: str | None = None, limits: Limits | None = No
     except BudgetExceeded:
         msg = lim.refusal(path, "reading and extracting the file did not finish in time", "max_seconds")
         return ExtractResult(path=path, status="unsupported", issues=[Issue("read.unsupported", "error", msg, path=path)])
+
+
+def extract_file(path: str, level: str | None = None, limits: Limits | None = None) -> list[ExtractResult]:
+    """Every report a file holds, one result each (``part`` 1…``parts``).
+
+    A file holding one report gives one result, equal to :func:`extract_path`.
+    Never raises.
+    """
+    return [extract_path(path, level=level, limits=limits)]

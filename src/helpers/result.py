@@ -79,6 +79,10 @@ class ExtractResult:
     kind: str | None = None  # reader: text | html | pdf | docx
     cells: dict[str, CellValue] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # which report of the file this is (1-based) and how many the file holds:
+    # a compilation (汇编) or a year-on-year comparison holds several
+    part: int = 1
+    parts: int = 1
 
     def value(self, key: str) -> float | int | None:
         c = self.cells.get(key)
@@ -87,6 +91,8 @@ class ExtractResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path,
+            "part": self.part,
+            "parts": self.parts,
             "status": self.status,
             "edition": self.edition,
             "agency": self.agency,
