@@ -3,7 +3,7 @@
     python scripts/fuzz.py --n 100000 --seed 1 --out fuzz-out/
 
 Mutates the originals and fragments of the shared corpus (``$GIDR_SHARED`` or
-``../shared``; see :mod:`helpers.fuzzing` for the operators), runs every input
+``../shared``; see :mod:`tooling.fuzzing` for the operators), runs every input
 through ``extract_document(read_document(name, data))`` in worker processes
 with a per-input time limit, checks the invariants, and prints the figures:
 inputs, uncaught exceptions, hangs, invariant violations, caught internal
@@ -24,17 +24,19 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import fuzzing
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root, for tooling/
+
+from tooling import fuzzing  # noqa: E402
 
 
 def _commit() -> str | None:
-    """The repository's commit (with ``+dirty`` when src/ has uncommitted changes), if git is there."""
+    """The repository's commit (with ``+dirty`` when src/ or tooling/ has uncommitted changes), if git is there."""
     import subprocess
 
     root = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "tooling"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return (head + ("+dirty" if dirty else "")) or None

@@ -1,10 +1,10 @@
-"""Bugs found by the mutation fuzzer (helpers.fuzzing), each as a minimal reproduction.
+"""Bugs found by the mutation fuzzer (tooling.fuzzing), each as a minimal reproduction.
 
 Every test builds a small report (the tab-separated layout of the seed report
 ``yindu_office_2024.txt``) with one damaged cell, and asserts what the
 fuzzer asserts for every input: extraction does not raise, reports no caught
 crash, and every number it reports is printed in the input with the value the
-print says (:func:`helpers.fuzzing.check`).
+print says (:func:`tooling.fuzzing.check`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from helpers.extract import extract_document
-from helpers.fuzzing import check, internal_errors
+from tooling.fuzzing import check, internal_errors
 from helpers.numbers import parse_cell, to_wan_yuan
 from helpers.read import read_document
 
@@ -107,7 +107,7 @@ def test_fee_in_wan_yuan_printed_with_percent_sign():
 def test_broken_label_before_long_digit_run_does_not_hang():
     """tokens._join_broken_lines: the pattern for "label end + values" on the next line
     backtracked exponentially over a digit run followed by text (2^n steps for n digits)."""
-    from helpers.fuzzing import Case, run_one
+    from tooling.fuzzing import Case, run_one
 
     text = (
         "三、收到和处理政府信息公开申请情况\n"
@@ -180,7 +180,7 @@ def test_utf32_be_text_with_bom_reads_like_utf8():
     although decode_bytes reads that BOM; UTF-32 LE and UTF-16 were accepted."""
     import codecs
 
-    from helpers.fuzzing import same_extraction
+    from tooling.fuzzing import same_extraction
 
     text = _report().decode("utf-8")
     base = _extract(_report())

@@ -1,7 +1,7 @@
 """Fuzzing in the test suite: a seeded sample of the mutation fuzzer, and
 hypothesis-generated inputs.
 
-The fuzzer itself is :mod:`helpers.fuzzing`; the long run (10⁵ inputs and more)
+The fuzzer itself is :mod:`tooling.fuzzing`; the long run (10⁵ inputs and more)
 is ``make fuzz`` / ``python scripts/fuzz.py``, not part of the tests.  Here:
 
 * a deterministic sample of mutated real reports (every original and a few
@@ -28,9 +28,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import fuzzing
+from tooling import fuzzing
 from helpers.extract import extract_document
-from helpers.fuzzing import Case, check, internal_errors, label_strings
+from tooling.fuzzing import Case, check, internal_errors, label_strings
 from helpers.read import read_document
 from helpers.result import CellValue, ExtractResult
 

@@ -66,8 +66,8 @@ from multiprocessing.connection import wait as _wait
 from pathlib import Path
 from typing import Any, Callable
 
-from .numbers import parse_cell, to_wan_yuan, to_yuan
-from .result import CellValue, ExtractResult, Issue
+from helpers.numbers import parse_cell, to_wan_yuan, to_yuan
+from helpers.result import CellValue, ExtractResult, Issue
 
 __all__ = [
     "Seed",
@@ -115,7 +115,7 @@ class Case:
 
 
 def _kind(name: str, data: bytes) -> str:
-    from .read import sniff
+    from helpers.read import sniff
 
     return sniff(name, data[:8192])
 
@@ -128,7 +128,7 @@ def load_seeds(paths: list[Path] | list[str], derive_text: bool = True) -> list[
     operators reach the tables of those files too.  Fragments (files under a
     folder named ``fragments``) weigh less than whole reports.
     """
-    from .read import read_document
+    from helpers.read import read_document
 
     seeds: list[Seed] = []
     for p in sorted((Path(x) for x in paths), key=lambda q: (q.parent.name, q.name)):
@@ -154,11 +154,11 @@ class _Ctx:
 
 
 def _decode(data: bytes, ctx: _Ctx) -> str:
-    from .read.encoding import decode_bytes
+    from helpers.read.encoding import decode_bytes
 
     declared = None
     if ctx.kind == "html":
-        from .read.html import sniff_charset
+        from helpers.read.html import sniff_charset
 
         declared = sniff_charset(data)
     return decode_bytes(data, ctx.name, declared)[0]
@@ -196,7 +196,7 @@ def _s2t() -> dict[int, str]:
     """Simplified → Traditional per character: the inverse of the OpenCC
     character table that :mod:`helpers.normalize` folds with (one Traditional
     form per Simplified character, the first in code-point order)."""
-    from .normalize import _t2s_table
+    from helpers.normalize import _t2s_table
 
     inv: dict[int, str] = {}
     for trad, simp in sorted(_t2s_table().items()):
@@ -857,8 +857,8 @@ def reference_texts(data: bytes, path: str, doc: Any = None) -> list[str]:
     :func:`~helpers.read.encoding.decode_bytes` when that does not decode the
     bytes cleanly); otherwise everything is recomputed from ``data``.
     """
-    from .read import read_document, sniff
-    from .read.encoding import decode_bytes
+    from helpers.read import read_document, sniff
+    from helpers.read.encoding import decode_bytes
 
     kind = sniff(path, data[:8192])
     if kind in ("pdf", "docx", "ole"):
@@ -867,7 +867,7 @@ def reference_texts(data: bytes, path: str, doc: Any = None) -> list[str]:
         return [squash(doc.text())]
     declared = None
     if kind == "html":
-        from .read.html import sniff_charset
+        from helpers.read.html import sniff_charset
 
         declared = sniff_charset(data)
     text = None
@@ -960,7 +960,7 @@ def check(input_bytes: bytes, result: Any, path: str | None = None, doc: Any = N
             continue
         p = parse_cell(c.printed)
         if p.status != "number":  # a unit in Traditional characters or with pinyin: read as the extractor reads it
-            from .normalize import fold_variants
+            from helpers.normalize import fold_variants
 
             p = parse_cell(fold_variants(c.printed))
         if p.status != "number" or p.value is None:
@@ -1017,8 +1017,8 @@ def run_one(case: Case, timeout_s: float = 10.0, baseline: ExtractResult | None 
     ``baseline``, the extraction of the unmutated seed, is given for inputs
     made only with :data:`PRESERVING` operators: any difference from it is
     reported under ``"metamorphic"``."""
-    from .extract import extract_document
-    from .read import read_document
+    from helpers.extract import extract_document
+    from helpers.read import read_document
 
     out: dict[str, Any] = {
         "index": case.index, "seed": case.seed, "name": case.name, "ops": case.ops, "size": len(case.data),
@@ -1144,8 +1144,8 @@ def _baseline(seeds: list[Seed], case: Case, cache: dict[str, ExtractResult]) ->
     if not case.ops or not set(case.ops) <= PRESERVING:
         return None
     if case.seed not in cache:
-        from .extract import extract_document
-        from .read import read_document
+        from helpers.extract import extract_document
+        from helpers.read import read_document
 
         seed = next(s for s in seeds if s.name == case.seed)
         cache[case.seed] = extract_document(read_document(seed.name, seed.data))
@@ -1346,5 +1346,5 @@ def corpus_paths(shared: Path, fragments: bool | int = True) -> list[Path]:
 def env_shared() -> Path | None:
     """The shared reference folder: $GIDR_SHARED, else ../shared next to the repository."""
     env = os.environ.get("GIDR_SHARED")
-    cand = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+    cand = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared"
     return cand if cand.is_dir() else None
