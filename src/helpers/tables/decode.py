@@ -1,0 +1,189 @@
+"""From the value tokens printed for a row to its cells: width, padding, digit runs.
+
+:meth:`Decoder.decode` is the one place where a row's printed items become the
+values of its cells.  It returns a list of candidate readings (one when the
+reading is certain, several when a run of digits splits in more than one way
+that the row's identities accept) or ``None`` with an issue when the row cannot
+be read:
+
+* exactly ``width`` items — read as printed;
+* more items than cells — the extra items must be empty padding around the
+  values; the window in which the row's identities hold wins, then the offset
+  that rows of the same shape use (:meth:`Decoder.learn_offsets`), then the
+  first.  More values than cells is an error, never a guess;
+* fewer items — digits run together, split by :mod:`helpers.splitting` under
+  a step budget for the whole document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ..numbers import Parsed, parse_cell
+from ..result import CellValue, Issue
+from ..splitting import MAX_STEPS, search_splits
+from ..tokens import BLANK, VALUE, Token
+from .state import T4_WIDTH, Record
+
+RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
+
+DOC_SPLIT_BUDGET = 300_000  # digit-splitting steps for a whole document (about 2–3 s at most)
+
+Reading = list[tuple[str, Parsed]]  # (printed, parsed) per cell
+
+
+class Decoder:
+    def __init__(self, path: str, issues: list[Issue]):
+        self.path = path
+        self.issues = issues  # shared with the walk: issues are appended in reading order
+        self.preferred_start: dict[tuple[str, int], int] = {}
+        self.split_steps = [0]  # digit-splitting steps used in this document
+
+    def learn_offsets(self, records: list[Record]) -> None:
+        """Where values start in rows padded with empty fields, learnt from the rows
+        whose position is forced (their printed values fill the window exactly)."""
+        seen: dict[tuple[str, int], Counter] = {}
+        for rec in records:
+            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
+            width = rec.width
+            if width <= 0 or len(items) <= width:
+                continue
+            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
+            if not nb or nb[-1] - nb[0] != width - 1:
+                continue
+            seen.setdefault((rec.table.upper(), len(items)), Counter())[nb[0]] += 1
+        self.preferred_start = {k: c.most_common(1)[0][0] for k, c in seen.items()}
+
+    def _error(self, rule: str, severity: str, message: str) -> None:
+        self.issues.append(Issue(rule, severity, f"{self.path}: {message}", path=self.path))
+
+    def decode(
+        self, tokens: list[Token], width: int, identities, rec: Record | None, where: str = "", label: str = ""
+    ) -> list[Reading] | None:
+        """Turn a row's tokens into candidate value lists (one list when certain).
+
+        Returns ``None`` (with an issue) when the row cannot be read.
+        """
+        where = rec.where if rec else where
+        label = rec.label if rec else label
+        table = rec.table.upper() if rec else ("T4" if width == T4_WIDTH else "T3")
+        items = [(t.text, t.parsed or parse_cell(t.text)) for t in tokens if t.kind in (VALUE, BLANK)]
+        if width <= 0:
+            return None
+        if len(items) > width:
+            nonblank = [i for i, (_, p) in enumerate(items) if p.status != "blank"]
+            if not nonblank:
+                items = items[:width]
+            else:
+                first, last = nonblank[0], nonblank[-1]
+                if last - first >= width:
+                    self._error(
+                        "extract.row_width",
+                        "error",
+                        f"{table} row {label!r} at {where}: {len(nonblank)} values printed where "
+                        f"{width} are expected; the row is not read",
+                    )
+                    return None
+                starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
+                if len(starts) > 1:
+                    # padding cells around the values: the window in which the row's identities
+                    # hold wins, then the offset that rows of the same shape use, then the first
+                    preferred = self.preferred_start.get((table, len(items)))
+                    start = min(
+                        starts, key=lambda st: (violations(items[st:st + width], identities), st != preferred, st)
+                    )
+                else:
+                    start = starts[0]
+                items = items[start:start + width]
+        if len(items) == width:
+            return [items]
+        return self._split(items, width, identities, table, label, where)
+
+    def _split(self, items: Reading, width: int, identities, table: str, label: str, where: str) -> list[Reading] | None:
+        """Fewer printed items than cells: digits run together?"""
+        runs = [t for t, p in items]
+        if sum(len(t) for t in runs) < width:
+            runs = []
+        unit = ""
+        if runs and runs[-1].endswith(("万元", "亿元", "元")):
+            unit = "万元" if runs[-1].endswith("万元") else "亿元" if runs[-1].endswith("亿元") else "元"
+            runs = runs[:-1] + [runs[-1][: -len(unit)]]
+        if runs and all(RUN.match(t) for t in runs):
+            left = DOC_SPLIT_BUDGET - self.split_steps[0]
+            cands, complete = search_splits(
+                runs, width, identities, max_steps=max(0, min(MAX_STEPS, left)), used=self.split_steps
+            )
+            if unit:
+                cands = [c[:-1] + [c[-1] + unit] for c in cands]
+            if len(cands) == 1:
+                return [[(s, parse_cell(s)) for s in cands[0]]]
+            if cands:
+                self._error(
+                    "extract.ambiguous_split",
+                    "warning",
+                    f"{table} row {label!r} at {where}: the digits {' '.join(runs)!r} can be split "
+                    f"into {width} cells in {len(cands)}{'+' if len(cands) >= 64 else ''} ways that satisfy the row's identities; "
+                    "cells that differ between them are left unset",
+                )
+                return [[(s, parse_cell(s)) for s in c] for c in cands]
+            if not complete:
+                self._error(
+                    "extract.split_budget",
+                    "warning",
+                    f"{table} row {label!r} at {where}: the search for a split of the digits "
+                    f"{' '.join(runs)!r} into {width} cells stopped at its step budget; the row is not read",
+                )
+                return None
+            self._error(
+                "extract.unsplittable",
+                "error",
+                f"{table} row {label!r} at {where}: the digits {' '.join(runs)!r} cannot be split into "
+                f"{width} cells that satisfy the row's identities; the row is not read",
+            )
+            return None
+        self._error(
+            "extract.row_width",
+            "error",
+            f"{table} row {label!r} at {where}: {len(items)} cells printed where {width} are "
+            "expected; the row is not read",
+        )
+        return None
+
+
+def violations(items: Reading, identities) -> int:
+    """How many row identities a window of printed cells breaks (blank parts count 0;
+    a blank total breaks nothing)."""
+    n = 0
+    for total, comps in identities:
+        t = items[total][1]
+        if t.status != "number":
+            continue
+        parts = [items[i][1] for i in comps]
+        if any(p.status not in ("number", "blank") for p in parts):
+            continue
+        if abs(t.value - sum(p.value or 0 for p in parts)) > 1e-9:
+            n += 1
+    return n
+
+
+def printed_run(tokens: list[Token]) -> str:
+    """The digits of a row as printed, for cells that cannot be told apart."""
+    return " ".join(t.text for t in tokens if t.kind == VALUE)
+
+
+def cell(printed: str, p: Parsed) -> CellValue:
+    return CellValue(p.value if p.status == "number" else None, p.status, printed)
+
+
+def cells_of(readings: list[Reading], keys: list[str], printed: str) -> dict[str, CellValue]:
+    """The cells of one or more candidate readings: a cell on which they all agree
+    is read; the others keep what was printed (``printed``) and no value."""
+    out: dict[str, CellValue] = {}
+    for i, key in enumerate(keys):
+        options = sorted({c[i][0] for c in readings})
+        if len(options) == 1:
+            out[key] = cell(readings[0][i][0], readings[0][i][1])
+        else:
+            out[key] = CellValue(None, "text", printed)
+    return out

@@ -1,0 +1,204 @@
+"""Table 3 (收到和处理政府信息公开申请情况): 25 rows (or 23) of seven applicant columns.
+
+The columns are read by template order (the order is the same in both
+editions), never from the header.  A row label opens a
+:class:`~.state.Record`; its seven values follow in the same row or on the
+next lines.
+
+* A row of seven values whose label was lost is kept as
+  :class:`~.state.Unlabelled` and placed in template order between the
+  labelled rows around it — only when the unfilled template rows there are
+  exactly as many as such rows (``extract.unlabelled_row``); otherwise it is
+  reported (``extract.unplaced_rows``) and left out.
+* Rows whose digits ran together and split in several ways are settled jointly
+  by the column identities (the outcome total and the balance of the year), or
+  their cells are left unset (:class:`Rows`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from ..result import CellValue, Issue
+from ..tokens import Row, Token
+from .decode import RUN, Decoder, Reading, cell, cells_of, printed_run
+from .state import T3_WIDTH, Record, Unlabelled, Walk, pick
+
+MAX_JOINT_COMBINATIONS = 20_000
+
+
+def on_label(w: Walk, t: Token, row: Row) -> bool:
+    """Handle a Table 3 row, group or column label; False when ``t`` is none of them here."""
+    e = t.entries
+    r3 = pick(e, ("t3_row",))
+    if r3 and (w.ctx == "t3" or len(t.text) >= 8 or w.ctx is None and len(t.text) >= 4):
+        w.close()
+        if w.ctx != "t3":
+            w.enter("t3")
+        w.open = Record("t3", r3.target, t.text, t.where, w.order, grid=row.grid)
+        w.records.append(w.open)
+        return True
+    g = pick(e, ("t3_group", "t3_col"))
+    if g:
+        w.close()
+        if g.kind == "t3_group" and w.ctx not in ("t3",) and len(t.text) >= 6:
+            w.enter("t3")
+        return True
+    return False
+
+
+def on_values(w: Walk, toks: list[Token], row: Row) -> None:
+    """A row of values that no open record takes: a row whose label was lost,
+    or stray values."""
+    if len(toks) >= T3_WIDTH or (len(toks) == 1 and len(toks[0].text) >= T3_WIDTH and RUN.match(toks[0].text)):
+        w.unlabelled.append(Unlabelled(toks, row.where, w.order))
+    else:
+        w.issues.append(
+            Issue(
+                "extract.stray_values",
+                "info",
+                f"{w.path}: stray value(s) {' '.join(t.text or '(blank)' for t in toks)!r} at {row.where} "
+                "in Table 3 belong to no row; ignored",
+                path=w.path,
+            )
+        )
+
+
+def place_unlabelled(w: Walk, chosen: dict[tuple[str, str], Record], leaves: list[str]) -> dict[str, Unlabelled]:
+    """Template rows for the unlabelled rows: each run of them between two labelled
+    rows fills the unfilled template rows there, when their numbers agree."""
+    if not w.unlabelled:
+        return {}
+    index = {r: i for i, r in enumerate(leaves)}
+    anchors = sorted((rec.order, index[rec.row]) for (t, r), rec in chosen.items() if t == "t3" and r in index)
+    filled = {index[r] for (t, r) in chosen if t == "t3" and r in index}
+    groups: dict[tuple[int, int], list[Unlabelled]] = {}
+    for u in w.unlabelled:
+        prev = max((a for a in anchors if a[0] < u.order), default=(-1, -1))
+        nxt = min((a for a in anchors if a[0] > u.order), default=(10**9, len(leaves)))
+        groups.setdefault((prev[1], nxt[1]), []).append(u)
+    placed: dict[str, Unlabelled] = {}
+    for (lo, hi), us in groups.items():
+        gap = [i for i in range(lo + 1, hi) if i not in filled]
+        if len(gap) == len(us) and lo < hi:
+            for i, u in zip(gap, us):
+                placed[leaves[i]] = u
+                w.issues.append(
+                    Issue(
+                        "extract.unlabelled_row",
+                        "info",
+                        f"{w.path}: T3 row at {u.where} has no label; placed as {leaves[i]!r}, the only unfilled "
+                        "row between its labelled neighbours",
+                        cells=[f"t3.{leaves[i]}.{c}" for c in w.cb.t3_cols],
+                        path=w.path,
+                    )
+                )
+        else:
+            where = ", ".join(u.where for u in us)
+            w.issues.append(
+                Issue(
+                    "extract.unplaced_rows",
+                    "error",
+                    f"{w.path}: {len(us)} T3 row(s) without a label at {where} cannot be placed: "
+                    f"{len(gap)} unfilled template row(s) lie between their labelled neighbours; not read",
+                    path=w.path,
+                )
+            )
+    return placed
+
+
+class Rows:
+    """The decoded Table 3 rows: certain ones, and ambiguous ones with their candidates."""
+
+    def __init__(self, w: Walk):
+        self.w = w
+        self.certain: dict[str, Reading] = {}
+        self.ambiguous: dict[str, list[Reading]] = {}
+        self.run_text: dict[str, str] = {}  # what was printed for rows that stay ambiguous
+
+    def add(self, row: str, decoded: list[Reading], tokens: list[Token]) -> None:
+        if len(decoded) == 1:
+            self.certain[row] = decoded[0]
+        else:
+            self.ambiguous[row] = decoded
+            self.run_text[row] = printed_run(tokens)
+
+    def __contains__(self, row: str) -> bool:
+        return row in self.certain or row in self.ambiguous
+
+    def add_placed(self, decoder: Decoder, placed: dict[str, Unlabelled], identity) -> None:
+        for row, u in placed.items():
+            decoded = decoder.decode(u.tokens, T3_WIDTH, identity, None, where=u.where, label=f"(unlabelled, placed as {row})")
+            if decoded is not None:
+                self.add(row, decoded, u.tokens)
+
+    def emit(self, leaves: list[str], cells: dict[str, CellValue], rows_found) -> None:
+        cols = self.w.cb.t3_cols
+        if self.ambiguous:
+            self._resolve_jointly(leaves)
+        for row, vals in self.certain.items():
+            rows_found["t3"].add(row)
+            for col, (printed, p) in zip(cols, vals):
+                cells[f"t3.{row}.{col}"] = cell(printed, p)
+        for row, cands in self.ambiguous.items():
+            rows_found["t3"].add(row)
+            cells.update(cells_of(cands, [f"t3.{row}.{col}" for col in cols], self.run_text.get(row, "")))
+
+    def _resolve_jointly(self, leaves: list[str]) -> None:
+        """Use the column identities of Table 3 to settle ambiguous splits."""
+        w, fixed, ambiguous = self.w, self.certain, self.ambiguous
+        names = list(ambiguous)
+        total = 1
+        for n in names:
+            total *= len(ambiguous[n])
+        if total > MAX_JOINT_COMBINATIONS:
+            return
+        outcome_rows = [r for r in leaves if r not in ("new_received", "carried_over", "total_processed", "carried_forward")]
+        ncols = len(w.cb.t3_cols)
+
+        def val(assign: dict, row: str, c: int):
+            v = assign.get(row)
+            if v is None:
+                v = fixed.get(row)
+            if v is None:
+                return None
+            return v[c][1].value
+
+        survivors = []
+        for combo in itertools.product(*(ambiguous[n] for n in names)):
+            assign = dict(zip(names, combo))
+            ok = True
+            for c in range(ncols):
+                tot = val(assign, "total_processed", c)
+                parts = [val(assign, r, c) for r in outcome_rows]
+                if tot is not None and None not in parts and tot != sum(parts):
+                    ok = False
+                    break
+                a, b = val(assign, "new_received", c), val(assign, "carried_over", c)
+                d, e = val(assign, "total_processed", c), val(assign, "carried_forward", c)
+                if None not in (a, b, d, e) and a + b != d + e:
+                    ok = False
+                    break
+            if ok:
+                survivors.append(assign)
+        if len(survivors) == 1:
+            for n in names:
+                fixed[n] = survivors[0][n]
+                del ambiguous[n]
+            w.issues.append(
+                Issue(
+                    "extract.split_by_columns",
+                    "info",
+                    f"{w.path}: T3 rows {', '.join(names)} whose digits ran together were split by the column "
+                    "identities (办理结果 total and balance), which leave exactly one reading",
+                    path=w.path,
+                )
+            )
+        elif survivors:
+            for n in names:
+                opts = {tuple(x[0] for x in s[n]) for s in survivors}
+                if len(opts) == 1:
+                    fixed[n] = survivors[0][n]
+                    del ambiguous[n]
+                else:
+                    ambiguous[n] = [list(o) for o in {tuple(s[n]) for s in survivors}]
