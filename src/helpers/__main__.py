@@ -115,11 +115,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if args.strict and counts.get("error", 0) else 0
 
 
+def detect_report(path, limits=None):
+    """What ``add`` and ``fetch`` record of a file: agency, year, edition and
+    ``parts``, the number of reports it holds (through ``extract_file``)."""
+    from types import SimpleNamespace
+
+    from .extract import extract_file
+
+    results = extract_file(str(path), limits=limits)
+    first = results[0]
+    parts = max(len(results), getattr(first, "parts", 1) or 1)
+    return SimpleNamespace(
+        agency=first.agency, year=first.year, edition=first.edition, parts=parts, status=first.status
+    )
+
+
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .extract import extract_path
     from .sources import run_add
 
-    return run_add(args, detect=lambda path: extract_path(str(path)))
+    limits = _limits(args)
+    return run_add(args, detect=lambda path: detect_report(path, limits), limits=limits)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -159,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .sources import add_arguments
 
-    a = sub.add_parser("add", help="copy downloaded reports into data/raw and record their provenance")
+    a = sub.add_parser("add", help="copy downloaded reports (files, folders, zip archives) into data/raw and record their provenance")
     add_arguments(a)
+    add_limit_arguments(a)
     a.set_defaults(func=_cmd_add)
 
     f = sub.add_parser("verify", help="check data/raw against sources.csv")

@@ -8,9 +8,10 @@ sha256, kind (``original`` or ``transcription``), edition and a note.
 * :func:`verify_sources` checks that every listed file exists with the listed
   hash and that no unlisted file sits in ``data/raw``.  A changed file is
   refused with a message naming the file and both hashes.
-* :func:`add_report` copies reports a researcher has downloaded into
-  ``data/raw`` under a clear name and appends their rows, refusing exact
-  duplicates and never overwriting an existing file.
+* :func:`add_report` copies reports a researcher has downloaded — files,
+  folders of them, zip archives (:mod:`helpers.bulk`) — into ``data/raw``
+  under a clear name and appends their rows, refusing exact duplicates and
+  never overwriting an existing file; :func:`summary` says what it did.
 
 Raw files are never modified by anything in this module.
 """
@@ -78,7 +79,7 @@ class SourceRow:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-AddStatus = Literal["added", "duplicate", "missing", "failed"]
+AddStatus = Literal["added", "duplicate", "missing", "failed", "skipped", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,10 @@ class AddOutcome:
     """What :func:`add_report` did with one input path.
 
     ``status``: ``added`` (copied and listed), ``duplicate`` (same sha256 is
-    already listed; nothing copied), ``missing`` (no such file) or ``failed``.
+    already listed; nothing copied), ``missing`` (no such file), ``skipped``
+    (inside a folder or archive, not a report file), ``refused`` (an unsafe or
+    oversized archive entry) or ``failed``.  ``path`` is what was given (for an
+    archive member: ``archive.zip!member``).
     ``file`` is the name inside ``data/raw`` (the new one, or for a duplicate
     the one already listed).  ``identity`` is the report identity of an added
     file (:func:`helpers.identity.identity`; empty when its agency or year is
@@ -103,6 +107,7 @@ class AddOutcome:
     identity: str = ""
     same_identity: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    parts: int = 1
 
 
 # --------------------------------------------------------------------------
@@ -250,8 +255,10 @@ def slug_name(path: str | os.PathLike[str], year: int | str | None = None) -> st
 
 
 def _detected(detect: Callable[[Path], Any] | None, path: Path) -> tuple[dict[str, str], str]:
-    """agency/year/edition from ``detect(path)``; empty strings when unknown."""
-    out = {"agency": "", "year": "", "edition": ""}
+    """agency/year/edition (and ``parts``, the number of reports the file
+    holds) from ``detect(path)``; empty strings when unknown.  A file holding
+    several reports gets agency and year empty: each part has its own."""
+    out = {"agency": "", "year": "", "edition": "", "parts": "1"}
     if detect is None:
         return out, ""
     try:
@@ -260,9 +267,12 @@ def _detected(detect: Callable[[Path], Any] | None, path: Path) -> tuple[dict[st
         return out, f"detection failed ({type(exc).__name__}: {exc}); agency/year/edition left empty"
     if info is None:
         return out, ""
-    for key in out:
+    for key in ("agency", "year", "edition"):
         value = getattr(info, key, None)
         out[key] = "" if value is None else str(value).strip()
+    parts = getattr(info, "parts", 1)
+    if isinstance(parts, int) and parts > 1:
+        out.update(agency="", year="", parts=str(parts))
     return out, ""
 
 
@@ -355,18 +365,28 @@ def add_report(
     source_url: str | None = None,
     detect: Callable[[Path], Any] | None = None,
     kind: str = "original",
+    *,
+    limits: Any = None,
+    level: str = "",
+    province: str = "",
+    note: str = "",
 ) -> list[AddOutcome]:
     """Copy downloaded reports into ``raw_dir`` and list them in ``sources.csv``.
 
-    For each path: a file whose sha256 is already listed is refused as
-    ``duplicate`` (nothing copied); otherwise it is copied byte for byte under
-    :func:`slug_name` (with ``_2``, ``_3``… when that name is taken — an
-    existing file is never overwritten) and one row is appended to
-    ``sources.csv`` (written to a temporary file, then renamed into place):
-    kind ``kind`` (``original`` unless told ``transcription``), retrieved = today, source = ``source_url`` or
-    ``added by hand from <path>``, and agency/year/edition from
-    ``detect(path)`` — any callable returning an object with those attributes,
-    or ``None`` — left empty when unknown.
+    ``paths`` are files, folders (every report file under them) or zip
+    archives (every report file inside, within ``limits``; see
+    :mod:`helpers.bulk`).  For each report file: one whose sha256 is already
+    listed is refused as ``duplicate`` (nothing copied); otherwise it is
+    copied byte for byte under :func:`slug_name` (with ``_2``, ``_3``… when
+    that name is taken — an existing file is never overwritten) and one row
+    is appended to ``sources.csv`` (written to a temporary file, then renamed
+    into place): kind ``kind`` (``original`` unless told ``transcription``),
+    retrieved = today, source = ``source_url`` or ``added by hand from
+    <path>``, level, province and note as given, and agency/year/edition from
+    ``detect(path)`` — any callable returning an object with those attributes
+    (and optionally ``parts``, the number of reports the file holds), or
+    ``None`` — left empty when unknown, and agency/year left empty for a file
+    holding several reports (each report has its own; the build reads them).
 
     A file with the identity (agency, year; :mod:`helpers.identity`) of a
     file already listed is still added — a second source of the same report
@@ -374,6 +394,8 @@ def add_report(
     carries a warning naming the file(s) already present.  A file whose agency
     is unknown gets a warning saying how to give it (``--agency``).
     """
+    from .bulk import expand
+
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     raw = Path(raw_dir)
@@ -386,20 +408,21 @@ def add_report(
     today = _dt.date.today().isoformat()
     outcomes: list[AddOutcome] = []
 
-    for given in paths:
-        src = Path(given)
-        if not src.is_file():
-            outcomes.append(AddOutcome(src, "missing", message=f"{src}: no such file"))
+    for item in expand(list(paths), limits):
+        label = Path(item.label)
+        if item.path is None:
+            outcomes.append(AddOutcome(label, item.status, message=f"{item.label}: {item.reason}"))  # type: ignore[arg-type]
             continue
+        src = item.path
         digest = sha256_file(src)
         if digest in by_hash:
             outcomes.append(
                 AddOutcome(
-                    src,
+                    label,
                     "duplicate",
                     file=by_hash[digest],
                     sha256=digest,
-                    message=f"{src}: identical to {by_hash[digest]} (sha256 {digest}); not added",
+                    message=f"{item.label}: identical to {by_hash[digest]} (sha256 {digest}); not added",
                 )
             )
             continue
@@ -408,24 +431,29 @@ def add_report(
         try:
             placed = _place_copy(src, raw, name, taken)
         except OSError as exc:
-            outcomes.append(AddOutcome(src, "failed", sha256=digest, message=f"{src}: copy failed: {exc}"))
+            outcomes.append(AddOutcome(label, "failed", sha256=digest, message=f"{item.label}: copy failed: {exc}"))
             continue
         copied = sha256_file(raw / placed)
         if copied != digest:  # the source changed while we copied it
             os.unlink(raw / placed)
             outcomes.append(
-                AddOutcome(src, "failed", sha256=digest, message=f"{src}: changed while being copied; try again")
+                AddOutcome(label, "failed", sha256=digest, message=f"{item.label}: changed while being copied; try again")
             )
             continue
+        origin = f"{Path(item.label.split('!')[0]).resolve()}!{item.member}" if item.member else str(src.resolve())
+        parts = int(info["parts"])
         row = SourceRow(
             file=placed,
             agency=info["agency"],
             year=info["year"],
-            source=source_url or f"added by hand from {src.resolve()}",
+            level=level,
+            province=province,
+            source=source_url or f"added by hand from {origin}",
             retrieved=today,
             sha256=digest,
             kind=kind,
             edition=info["edition"],
+            note=note or (f"holds {parts} reports (a compilation); each has its own agency and year" if parts > 1 else ""),
         )
         try:
             _append_row_atomically(table, row)
@@ -434,19 +462,38 @@ def add_report(
             raise
         by_hash[digest] = placed
         taken.add(placed)
-        msg = f"{src} -> {raw / placed}"
+        msg = f"{item.label} -> {raw / placed}"
+        if parts > 1:
+            msg += f" (holds {parts} reports; the build reads each one's agency and year)"
         if warning:
             msg += f" ({warning})"
-        key, same, notes = _identity_notes(src, placed, row, known, raw)
+        if parts > 1:
+            key, same, notes = "", (), ()
+        else:
+            key, same, notes = _identity_notes(label, placed, row, known, raw)
         if row.agency and row.year_int is not None:
             known.append((placed, row.agency, row.year))
         outcomes.append(
             AddOutcome(
-                src, "added", file=placed, sha256=digest, message=msg, row=row,
-                identity=key, same_identity=same, warnings=notes,
+                label, "added", file=placed, sha256=digest, message=msg, row=row,
+                identity=key, same_identity=same, warnings=notes, parts=parts,
             )
         )
     return outcomes
+
+
+def summary(outcomes: Sequence[AddOutcome]) -> str:
+    """One closing line: how many inputs were added, duplicates, skipped… and
+    which added files hold several reports."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    order = ("added", "duplicate", "skipped", "refused", "missing", "failed")
+    text = "add: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in order)
+    multi = [o for o in outcomes if o.status == "added" and o.parts > 1]
+    if multi:
+        text += "; " + "; ".join(f"{o.file} holds {o.parts} reports" for o in multi)
+    return text
 
 
 def _identity_notes(
@@ -513,7 +560,10 @@ def _year_arg(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of the ``add`` command."""
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="downloaded report files")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="downloaded report files, folders of them or zip archives (every report inside is added once)",
+    )
     parser.add_argument("--source", metavar="URL", help="where the files were downloaded from")
     parser.add_argument("--raw-dir", default="data/raw", help="raw data directory (default: data/raw)")
     parser.add_argument("--agency", metavar="NAME", help="reporting agency (overrides detection); recorded in sources.csv")
@@ -527,20 +577,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = None) -> int:
-    """Run ``add``; print one line per file; exit status 1 if any file was missing or failed."""
+def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = None, limits: Any = None) -> int:
+    """Run ``add``; print one line per input and a summary; exit status 1 if
+    any input was missing, refused or failed."""
     outcomes = add_report(
         args.raw_dir,
         args.paths,
         source_url=args.source,
         detect=_combine(detect, _Given(args.agency, args.year, args.edition)),
         kind=getattr(args, "kind", "original"),
+        limits=limits,
     )
     for o in outcomes:
         print(f"{o.status}: {o.message}")
         for w in o.warnings:
             print(f"warning: {w}", file=sys.stderr)
-    return 1 if any(o.status in ("missing", "failed") for o in outcomes) else 0
+    print(summary(outcomes))
+    return 1 if any(o.status in ("missing", "failed", "refused") for o in outcomes) else 0
 
 
 def run_verify(raw_dir: str | os.PathLike[str] = "data/raw") -> int:
