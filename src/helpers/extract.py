@@ -1,19 +1,24 @@
 """From a report file to canonical cells: read → tokenise → map → validate.
 
-:func:`extract_path` is what ``python -m helpers extract`` and the build call
-for each file.  It never raises: a broken file gives a result with status
-``failed`` (or ``unsupported``) and an issue that says why.
+:func:`extract_file` is what ``python -m helpers extract`` calls for each
+file: one result per report the file holds (a compilation or a year-on-year
+comparison holds several; :mod:`helpers.parts` finds them).
+:func:`extract_path` reads a file as one report.  Neither raises: a broken
+file gives a result with status ``failed`` (or ``unsupported``) and an issue
+that says why.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from . import codebook as _codebook
 from .document import Document
 from .edition import detect
 from .limits import BudgetExceeded, Limits, current, time_budget
 from .metadata import report_year_and_agency
+from .parts import describe, part_document, split_document
 from .read import read_document
 from .read.encoding import MOJIBAKE_NOTE
 from .result import ABSENT, CellValue, ExtractResult, Issue
@@ -26,7 +31,15 @@ _RUN = re.compile(r"^-?\d[\d.\-]*(?:元|万元)?$")
 _OLD_OUTLINE = re.compile(r"指标名称|计量单位|历年累计|依申请公开和不予公开|收费及减免|政府信息公开情况统计表|不予公开情况")
 
 
-def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
+def extract_document(
+    doc: Document, level: str | None = None, meta: tuple[int | None, str | None] | None = None
+) -> ExtractResult:
+    """Extract one report from a document.
+
+    ``meta`` is the (year, agency) known from outside the document's own head
+    (the title of one report in a compilation); a ``None`` in it is read from
+    the text as usual.
+    """
     path = doc.path
     result = ExtractResult(path=path, status="ok", kind=doc.kind)
     if doc.status != "ok":
@@ -57,6 +70,9 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
         )
         return result
     year, agency = report_year_and_agency(doc)
+    if meta is not None:
+        year = meta[0] if meta[0] is not None else year
+        agency = meta[1] if meta[1] is not None else agency
     result.year, result.agency, result.edition = year, agency, edition
     result.issues.extend(mapped.issues)
 
@@ -159,41 +175,91 @@ def extract_document(doc: Document, level: str | None = None) -> ExtractResult:
     return result
 
 
+def _within_limits(
+    path: str, limits: Limits | None, work: Callable[[Document], list[ExtractResult]]
+) -> list[ExtractResult]:
+    """Read ``path`` once within ``limits`` and run ``work`` on its document. Never raises."""
+    try:
+        lim = limits if limits is not None else current()
+    except ValueError as exc:  # a malformed GIDR_MAX_* variable
+        return [ExtractResult(
+            path=path, status="failed", issues=[Issue("read.failed", "error", f"{path}: not read: {exc}", path=path)]
+        )]
+    try:
+        with time_budget(lim.max_seconds, path) as deadline:
+            try:
+                doc = read_document(path, limits=lim, deadline=deadline)
+            except Exception as exc:  # pragma: no cover - read_document already guards
+                return [ExtractResult(
+                    path=path,
+                    status="failed",
+                    issues=[Issue("read.failed", "error", f"{path}: {type(exc).__name__}: {exc}", path=path)],
+                )]
+            deadline.check()
+            return work(doc)
+    except BudgetExceeded:
+        msg = lim.refusal(path, "reading and extracting the file did not finish in time", "max_seconds")
+        return [ExtractResult(path=path, status="unsupported", issues=[Issue("read.unsupported", "error", msg, path=path)])]
+
+
 def extract_path(path: str, level: str | None = None, limits: Limits | None = None) -> ExtractResult:
-    """Read and extract one file. Never raises.
+    """Read and extract one file as one report. Never raises.
 
     ``limits`` default to :func:`helpers.limits.current` (defaults and
     ``GIDR_MAX_*`` environment variables).  Reading, extraction and
     validation together get ``limits.max_seconds`` of wall clock; a file that
     needs more is ``unsupported``.
     """
-    try:
-        lim = limits if limits is not None else current()
-    except ValueError as exc:  # a malformed GIDR_MAX_* variable
-        return ExtractResult(
-            path=path, status="failed", issues=[Issue("read.failed", "error", f"{path}: not read: {exc}", path=path)]
-        )
-    try:
-        with time_budget(lim.max_seconds, path) as deadline:
-            try:
-                doc = read_document(path, limits=lim, deadline=deadline)
-            except Exception as exc:  # pragma: no cover - read_document already guards
-                return ExtractResult(
-                    path=path,
-                    status="failed",
-                    issues=[Issue("read.failed", "error", f"{path}: {type(exc).__name__}: {exc}", path=path)],
-                )
-            deadline.check()
-            return extract_document(doc, level=level)
-    except BudgetExceeded:
-        msg = lim.refusal(path, "reading and extracting the file did not finish in time", "max_seconds")
-        return ExtractResult(path=path, status="unsupported", issues=[Issue("read.unsupported", "error", msg, path=path)])
+    return _within_limits(path, limits, lambda doc: [extract_document(doc, level=level)])[0]
 
 
 def extract_file(path: str, level: str | None = None, limits: Limits | None = None) -> list[ExtractResult]:
     """Every report a file holds, one result each (``part`` 1…``parts``).
 
-    A file holding one report gives one result, equal to :func:`extract_path`.
-    Never raises.
+    A file holding one report gives one result, equal to :func:`extract_path`;
+    a file whose reports cannot be told apart gives one ``failed`` result with
+    an ``extract.several_reports`` issue and no cells.  Limits as for
+    :func:`extract_path`, for the whole file.  Never raises.
     """
-    return [extract_path(path, level=level, limits=limits)]
+    return _within_limits(path, limits, lambda doc: extract_reports(doc, level=level))
+
+
+def extract_reports(doc: Document, level: str | None = None) -> list[ExtractResult]:
+    """Every report of a document (see :func:`extract_file`)."""
+    whole = extract_document(doc, level=level)
+    if doc.status != "ok" or not any(i.rule == "extract.duplicate_row" for i in whole.issues):
+        return [whole]  # no template row printed twice: one report, read as always
+    try:
+        split = split_document(doc)
+    except Exception as exc:  # a splitter bug must not stop a build, nor mix two reports
+        return [_several(doc, "template rows printed twice", f"splitting failed: {type(exc).__name__}: {exc}")]
+    if not split.several:
+        return [whole]
+    if not split.parts:
+        return [_several(doc, split.seen, split.reason)]
+    n = len(split.parts)
+    results: list[ExtractResult] = []
+    for k, part in enumerate(split.parts, 1):
+        r = extract_document(part_document(doc, part), level=level, meta=(part.year, part.agency))
+        dup = next((i for i in r.issues if i.rule == "extract.duplicate_row"), None)
+        if dup is not None:  # the cut left a row printed twice in one report: do not trust it
+            return [_several(doc, split.seen, f"report {k} of the cut still prints a row twice ({dup.message})")]
+        r.part, r.parts = k, n
+        name = f"{doc.path} ({describe(part, k, n)})"
+        for issue in r.issues:
+            if issue.message.startswith(f"{doc.path}: "):
+                issue.message = name + issue.message[len(doc.path):]
+        results.append(r)
+    return results
+
+
+def _several(doc: Document, seen: str, reason: str) -> ExtractResult:
+    """The one result of a file whose reports cannot be separated: no cells, no metadata."""
+    msg = (
+        f"{doc.path}: the file holds several reports ({seen}) but they cannot be separated with confidence: "
+        f"{reason}; none of them is read"
+    )
+    return ExtractResult(
+        path=doc.path, status="failed", kind=doc.kind,
+        issues=[Issue("extract.several_reports", "error", msg, path=doc.path)],
+    )
