@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers {extract,build,validate,add,verify}``.
+"""Command line: ``python -m helpers {extract,build,validate,add,fetch,release,verify}``.
 
 ``extract FILE…``  one JSON object per line per report (the contract documented
                    in the README: path, part, parts, status, edition, agency,
@@ -6,7 +6,10 @@
                    several lines with the same path
 ``build``          data/raw → data/processed (see :mod:`helpers.build`)
 ``validate``       the issue report, problems first, with cell coordinates
-``add PATH…``      copy downloaded reports into data/raw and record them
+``add PATH…``      copy downloaded reports (files, folders, zip archives) into
+                   data/raw and record them
+``fetch URL…``     download reports into data/raw with provenance and a fetch log
+``release``        data/processed → a documented data package (see :mod:`helpers.release`)
 ``verify``         check data/raw against the sha256 in sources.csv
 """
 
@@ -57,7 +60,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
         from .build import build
 
         limits = _limits(args)
-        summary = build(args.raw, args.out, jobs=args.jobs, progress=not args.no_progress, limits=limits)
+        summary = build(
+            args.raw, args.out, jobs=args.jobs, progress=not args.no_progress, limits=limits,
+            cache_dir=None if args.no_cache else (args.cache or "auto"), rehash=args.rehash,
+            executor=args.executor, scheduler=args.scheduler,
+        )
     except KeyboardInterrupt:
         print(f"build interrupted; {args.out} is left as it was before this build", file=sys.stderr)
         return 130
@@ -89,20 +96,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if issues_csv.exists() and not args.fresh:
         df = pd.read_csv(issues_csv, dtype=str, keep_default_na=False)
     else:
-        from .build import chain_issues, raw_files, source_meta, source_records, tables
-        from .extract import extract_path
+        from .build import attach_meta, chain_issues, raw_files, source_records, tables
+        from .extract import extract_file
         from .identity import resolve
         from .sources import load_sources
 
         raw = Path(args.raw)
         listed = {s.file: s for s in load_sources(raw)} if (raw / "sources.csv").exists() else {}
-        results = [extract_path(str(p)) for p in raw_files(raw)]
-        meta = {}
-        for r in results:
-            name = Path(r.path).name
-            src = listed.get(name)
-            meta[r.path] = source_meta(name, src)
-            r.year = r.year or meta[r.path]["year"]
+        results, meta = attach_meta([(p.name, extract_file(str(p))) for p in raw_files(raw)], listed)
         resolution = resolve(source_records(results, meta))
         df = tables(results, meta, chain_issues(results, meta, resolution), resolution=resolution)["issues"]
     counts = df["severity"].value_counts().to_dict()
@@ -137,6 +138,13 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return run_add(args, detect=lambda path: detect_report(path, limits), limits=limits)
 
 
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import run
+
+    limits = _limits(args)
+    return run(args, limits, detect=lambda path: detect_report(path, limits))
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .sources import run_verify
 
@@ -159,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="turn data/raw into data/processed")
     b.add_argument("--raw", default="data/raw")
     b.add_argument("--out", default="data/processed")
-    b.add_argument("--jobs", type=int, default=None, help="worker processes (default: 1 for small corpora)")
+    b.add_argument("--jobs", type=int, default=None, help="worker processes (default: 1 for small corpora, else one per core)")
     b.add_argument("--no-progress", action="store_true")
+    b.add_argument("--cache", default=None, help="folder of the per-file cache (default: cache/ next to --out)")
+    b.add_argument("--no-cache", action="store_true", help="extract every file, keep nothing")
+    b.add_argument("--rehash", action="store_true", help="hash every raw file (default: trust unchanged size, mtime, inode)")
+    b.add_argument("--executor", choices=("local", "dask"), default="local", help="where files are extracted")
+    b.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (with --executor dask)")
     add_limit_arguments(b)
     b.set_defaults(func=_cmd_build)
 
@@ -178,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(a)
     add_limit_arguments(a)
     a.set_defaults(func=_cmd_add)
+
+    from .fetch import add_arguments as add_fetch_arguments
+
+    g = sub.add_parser("fetch", help="download reports (and their attachments) into data/raw, politely, with a fetch log")
+    add_fetch_arguments(g)
+    add_limit_arguments(g)
+    g.set_defaults(func=_cmd_fetch)
 
     f = sub.add_parser("verify", help="check data/raw against sources.csv")
     f.add_argument("--raw-dir", default="data/raw")

@@ -529,24 +529,25 @@ def _identity_notes(
 
 
 @dataclass(frozen=True, slots=True)
-class _Given:
+class Given:
     agency: str | None
     year: str | None
     edition: str | None
+    parts: int = 1
 
 
-def _combine(detect: Callable[[Path], Any] | None, given: _Given) -> Callable[[Path], Any] | None:
-    if detect is None and given == _Given(None, None, None):
+def combine(detect: Callable[[Path], Any] | None, given: Given) -> Callable[[Path], Any] | None:
+    if detect is None and given == Given(None, None, None):
         return None
 
-    def combined(path: Path) -> _Given:
+    def combined(path: Path) -> Given:
         found = detect(path) if detect is not None else None
 
         def pick(key: str) -> str | None:
             value = getattr(given, key)
             return value if value is not None else getattr(found, key, None)
 
-        return _Given(pick("agency"), pick("year"), pick("edition"))
+        return Given(pick("agency"), pick("year"), pick("edition"), getattr(found, "parts", 1))
 
     return combined
 
@@ -584,7 +585,7 @@ def run_add(args: argparse.Namespace, detect: Callable[[Path], Any] | None = Non
         args.raw_dir,
         args.paths,
         source_url=args.source,
-        detect=_combine(detect, _Given(args.agency, args.year, args.edition)),
+        detect=combine(detect, Given(args.agency, args.year, args.edition)),
         kind=getattr(args, "kind", "original"),
         limits=limits,
     )
