@@ -1,0 +1,91 @@
+"""DOCX through python-docx: Word tables with merged cells (``gridSpan``/``vMerge``).
+
+Core properties (title, subject, dates) say the file is synthetic and are
+fixed, and the package is re-zipped with fixed timestamps, so the same report
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import zipfile
+
+from .model import Block, Table
+
+_EPOCH = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _table(doc, t: Table) -> None:
+    from docx.table import _Cell
+
+    nrows = len(t.rows) + len(t.breaks)
+    table = doc.add_table(rows=nrows, cols=t.ncols)
+    table.style = "Table Grid"
+    # the grid's <w:tc> elements before merging (python-docx's table.cell() rescans
+    # the whole table on every call, which is quadratic in its size)
+    tcs = [list(tr.tc_lst) for tr in table._tbl.tr_lst]
+    taken = [[False] * t.ncols for _ in range(nrows)]
+
+    def put(r: int, c: int, r2: int, c2: int, text: str) -> None:
+        tc = tcs[r][c] if (r2, c2) == (r, c) else tcs[r][c].merge(tcs[r2][c2])
+        for rr in range(r, r2 + 1):
+            for cc in range(c, c2 + 1):
+                taken[rr][cc] = True
+        cell = _Cell(tc, table)
+        lines = text.split("\n")
+        cell.paragraphs[0].text = lines[0]
+        for extra in lines[1:]:
+            cell.add_paragraph(extra)
+
+    r = 0
+    for i, row in enumerate(t.rows):
+        if i in t.breaks:  # a page marker left inside the table as a row of its own
+            put(r, 0, r, t.ncols - 1, t.breaks[i])
+            r += 1
+        c = 0
+        for cell in row:
+            while c < t.ncols and taken[r][c]:
+                c += 1
+            if c >= t.ncols:
+                break  # more cells than the grid has columns: Word would not show them either
+            r2 = min(r + cell.rowspan - 1, nrows - 1)
+            c2 = min(c + cell.colspan - 1, t.ncols - 1)
+            put(r, c, r2, c2, cell.text)
+            c = c2 + 1
+        r += 1
+
+
+def render_docx(blocks: list[Block], title: str, note: str) -> bytes:
+    import docx
+
+    doc = docx.Document()
+    props = doc.core_properties
+    props.title, props.subject, props.author = title, note, "合成测试数据"
+    props.comments = note
+    props.created = props.modified = _EPOCH
+    props.last_modified_by = "合成测试数据"
+    props.revision = 1
+    for b in blocks:
+        if isinstance(b, Table):
+            _table(doc, b)
+        elif b.kind == "title":
+            doc.add_heading(b.text, level=1)
+        elif b.kind == "heading":
+            doc.add_heading(b.text, level=2)
+        else:
+            doc.add_paragraph(b.text)
+    raw = io.BytesIO()
+    doc.save(raw)
+    return _fixed_zip(raw.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same package with every member dated 1980-01-01 (zip timestamps are the save time otherwise)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
