@@ -36,7 +36,8 @@ from helpers.build import OUTPUTS, recover
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW = REPO_ROOT / "data" / "raw"
 COPIES = 6
-EXPECTED_FILES = {f"{n}.{ext}" for n in OUTPUTS for ext in ("csv", "parquet")}
+# flat CSV and Parquet files, and a folder of year partitions, per table
+EXPECTED_FILES = {f"{n}.{ext}" for n in OUTPUTS for ext in ("csv", "parquet")} | set(OUTPUTS)
 
 
 def make_raw(dst: Path, copies: int) -> Path:
@@ -75,7 +76,8 @@ def run_build(raw: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    """Every output file by its path under ``folder`` (year partitions included)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def leftovers(out: Path) -> list[str]:
@@ -116,10 +118,11 @@ def reference(big_raw, tmp_path_factory) -> tuple[dict[str, bytes], float]:
     return snapshot(out), time.monotonic() - t0
 
 
-def with_previous(tmp_path: Path, previous: dict[str, bytes]) -> Path:
-    out = tmp_path / "processed"
+def with_previous(tmp_path: Path, previous: dict[str, bytes], name: str = "processed") -> Path:
+    out = tmp_path / name
     out.mkdir()
     for name, data in previous.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
     return out
 
@@ -187,9 +190,7 @@ def test_recover_after_a_kill_between_the_two_renames(tmp_path, previous):
     one in would leave (when the folders cannot be exchanged atomically)."""
     out = tmp_path / "processed"
     old = tmp_path / ".processed-old-4242"
-    old.mkdir()
-    for name, data in previous.items():
-        (old / name).write_bytes(data)
+    with_previous(old.parent, previous, old.name)
     staging = tmp_path / ".processed-staging-4242"
     staging.mkdir()
     (staging / "cells.csv").write_text("half written")
@@ -203,9 +204,7 @@ def test_recover_after_a_kill_right_after_the_exchange(tmp_path, previous, refer
     removed: a kill there leaves the new outputs in place."""
     out = with_previous(tmp_path, reference[0])
     staging = tmp_path / ".processed-staging-4242"
-    staging.mkdir()
-    for name, data in previous.items():
-        (staging / name).write_bytes(data)
+    with_previous(staging.parent, previous, staging.name)
     recover(out)
     assert snapshot(out) == reference[0]
     assert not leftovers(out)
@@ -215,10 +214,7 @@ def test_swap_is_atomic_or_rolled_back(tmp_path, previous, reference, monkeypatc
     """A failure (or interruption) in the middle of the swap puts the previous
     outputs back at once."""
     out = with_previous(tmp_path, previous)
-    staging = tmp_path / ".processed-staging-1"
-    staging.mkdir()
-    for name, data in reference[0].items():
-        (staging / name).write_bytes(data)
+    staging = with_previous(tmp_path, reference[0], ".processed-staging-1")
     monkeypatch.setattr(build_module, "_exchange", lambda a, b: False)  # no atomic exchange here
     real_replace = os.replace
     calls = []

@@ -114,12 +114,13 @@ def test_extract_cli_on_originals(shared_dir):
 # build
 
 
-def _build(raw: Path, out: Path):
-    return build(raw, out, progress=False)
+def _build(raw: Path, out: Path, **kw):
+    return build(raw, out, progress=False, **kw)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    """Every output file, by its path under ``folder`` (partitions included)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -236,15 +237,15 @@ def test_failed_write_keeps_previous_outputs(tmp_path, monkeypatch):
     real_write = build_module._write_table
     calls = []
 
-    def failing_write(df, folder, name):
+    def failing_write(df, folder, name, *args):
         if calls:
             raise OSError("disk full (simulated)")
         calls.append(name)
-        real_write(df, folder, name)
+        real_write(df, folder, name, *args)
 
     monkeypatch.setattr(build_module, "_write_table", failing_write)
     with pytest.raises(OSError, match="simulated"):
-        _build(RAW, out)
+        _build(RAW, out, cache_dir=None)  # without a cache: the outputs are written again
     assert calls, "the build never wrote a table"
     assert _snapshot(out) == before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".processed-")]

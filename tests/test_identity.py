@@ -292,8 +292,9 @@ def test_validate_shows_the_new_issues(pairs):
 
 def test_rebuild_is_byte_identical(pairs, tmp_path):
     build(pairs["raw"], tmp_path / "again", progress=False)
-    for p in sorted(pairs["out"].iterdir()):
-        assert (tmp_path / "again" / p.name).read_bytes() == p.read_bytes(), p.name
+    for p in sorted(q for q in pairs["out"].rglob("*") if q.is_file()):
+        rel = p.relative_to(pairs["out"])
+        assert (tmp_path / "again" / rel).read_bytes() == p.read_bytes(), rel
 
 
 def test_one_changed_cell_is_a_disagreement_with_both_values(shared_dir, tmp_path):

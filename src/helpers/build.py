@@ -21,6 +21,24 @@ grouped, one is chosen as canonical by the rule of :mod:`helpers.identity`,
 and only it enters the wide tables; ``cells`` keeps every file, and the other
 files are compared with the canonical one cell by cell (``source.*`` issues).
 
+Each table is written as CSV, as one Parquet file, and as Parquet partitioned
+by report year (``cells/year=2023/part-0.parquet``, see
+:mod:`helpers.partitions`).
+
+A raw file may hold several reports (a compilation): each gets its own report
+id, the file name when the file holds one report, ``name#k`` when it holds
+several; the agency and year of sources.csv (one row per file) are then not
+applied to the parts, each keeps its detected agency and year.
+
+Scale: per-file results are cached by content (see :mod:`helpers.cache`), so a
+rebuild extracts only new or changed files, or everything after a change of
+the extractor; when neither the inputs nor the code changed and the outputs
+are as the last build left them, the build writes nothing.  The per-file step
+runs in this process, in ``jobs`` worker processes, or on a dask.distributed
+cluster (:mod:`helpers.executors`); results are taken in the order of the
+files whatever the executor, so the outputs are byte-identical for any
+``jobs`` and executor.
+
 Safety: raw files are opened read-only and checked against their sha256 in
 sources.csv (a changed file is refused and recorded); a file that breaks the
 extractor is recorded and the build goes on.  Outputs are written to a
@@ -42,25 +60,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import codebook as _codebook
+from .cache import Cache, code_version, result_key
 from .derive import t3_wide, t4_wide
-from .extract import extract_path
+from .executors import run as run_items
 from .identity import Resolution, SourceRecord, resolve
 from .limits import Limits, current
+from .partitions import write_partitioned
 from .result import ExtractResult, Issue
-from .sources import load_sources, sha256_file, verify_sources
+from .sources import load_sources, sha256_file
 from .validate import check_chain, sort_issues
 
 OUTPUTS = ("reports", "cells", "issues", "t2", "t3", "t4")
@@ -76,12 +97,21 @@ class BuildSummary:
     n_duplicates: int = 0
     seconds: float = 0.0
     out_dir: str = ""
+    n_extracted: int = 0  # files extracted by this build (the others came from the cache)
+    n_hashed: int = 0  # raw files read and hashed (the others were trusted by their stat)
+    up_to_date: bool = False  # nothing changed: the outputs were left as they were
+
+    def to_json(self) -> str:
+        return json.dumps({"by_status": self.by_status, "by_severity": self.by_severity,
+                           "refused": self.refused, "n_duplicates": self.n_duplicates}, sort_keys=True)
 
     def text(self) -> str:
         st = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items()))
         sv = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
+        what = "up to date:" if self.up_to_date else "built"
         lines = [
-            f"built {self.out_dir} from {self.n_files} raw file(s) in {self.seconds:.2f} s",
+            f"{what} {self.out_dir} from {self.n_files} raw file(s) in {self.seconds:.2f} s "
+            f"({self.n_extracted} extracted, {self.n_files - self.n_extracted} from the cache; {self.n_hashed} hashed)",
             f"  reports: {st or 'none'}; {self.n_duplicates} duplicate(s) set aside",
             f"  issues:  {sv or 'none'}",
         ]
@@ -94,31 +124,6 @@ def raw_files(raw_dir: Path) -> list[Path]:
     return sorted(
         p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in RAW_SKIP
     )
-
-
-def _extract_one(args: tuple[str, str | None, Limits | None]) -> ExtractResult:
-    path, level, limits = args
-    return extract_path(path, level=level, limits=limits)
-
-
-def _worker_init() -> None:
-    """In each worker process: leave SIGINT to the main process (which stops
-    the pool) and die when the main process dies (a SIGKILLed build must not
-    leave workers behind)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover
-            pass
-    import multiprocessing
-
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # the main process died before prctl
-        os._exit(1)
 
 
 _THREAD_LOCK = threading.Lock()
@@ -180,15 +185,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    """Flush every file of ``folder`` and the folder itself to disk."""
-    for p in folder.iterdir():
-        if p.is_file():
-            fd = os.open(p, os.O_RDONLY)
+    """Flush every file under ``folder``, and the folders, to disk."""
+    for dirpath, _dirs, names in os.walk(folder):
+        for name in names:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-    _fsync_dir(folder)
+        _fsync_dir(Path(dirpath))
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -257,31 +262,67 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
+def _write_table(df: pd.DataFrame, folder: Path, name: str, year_of_report: dict[str, int | None] | None = None) -> None:
     df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
     df.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow", compression="zstd")
+    write_partitioned(df, folder, name, year_of_report)
 
 
-def _fmt(v) -> str:
-    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+def report_id(r: ExtractResult) -> str:
+    """A report's id: its file's name, with ``#k`` for the k-th report of a
+    file holding several (:func:`attach_meta` sets the path so)."""
+    return Path(r.path).name
+
+
+def attach_meta(
+    files: list[tuple[str, list[ExtractResult]]], listed: dict, hashes: dict[str, str] | None = None
+) -> tuple[list[ExtractResult], dict[str, dict]]:
+    """The reports of the raw files and their provenance, keyed by report id.
+
+    ``files`` pairs each file's name with its results; ``listed`` maps file
+    names to their rows of sources.csv.  The k-th report of a file holding
+    several gets the path ``<file>#k`` (so issues and ids name the part) and
+    provenance without the agency and year of sources.csv (one row per file):
+    each part keeps its detected agency and year.  A report with no detected
+    year takes the year of sources.csv.  ``hashes`` gives the sha256 of files
+    not listed in sources.csv.
+    """
+    results: list[ExtractResult] = []
+    meta: dict[str, dict] = {}
+    for name, rs in files:
+        src = listed.get(name)
+        for r in rs:
+            if len(rs) > 1:
+                r.path = f"{r.path}#{r.part}"
+                m = source_meta(report_id(r), src)
+                m.update(agency="", year=None)
+            else:
+                m = source_meta(name, src)
+            if src is None and hashes:
+                m["sha256"] = hashes.get(name, "")
+            meta[m["report"]] = m
+            r.year = r.year or m["year"]
+            results.append(r)
+    return results, meta
 
 
 def source_records(results: list[ExtractResult], meta: dict[str, dict]) -> list[SourceRecord]:
-    """What the identity grouping needs of each file: agency and year (sources.csv
-    first, else detected), kind, status and completeness, cells."""
+    """What the identity grouping needs of each report: agency and year
+    (sources.csv first, else detected), kind, status and completeness, cells."""
     out = []
     for r in results:
-        m = meta.get(r.path, {})
+        rid = report_id(r)
+        m = meta.get(rid, {})
         out.append(
             SourceRecord(
-                report=m.get("report", r.path),
+                report=rid,
                 agency=m.get("agency") or r.agency or None,
                 year=m.get("year") or r.year,
                 kind=m.get("kind", "") or "",
                 status=r.status,
                 n_numbers=sum(c.status == "number" for c in r.cells.values()),
                 n_errors=sum(i.severity == "error" for i in r.issues),
-                path=r.path,
+                path=rid,
                 cells=r.cells,
             )
         )
@@ -289,12 +330,12 @@ def source_records(results: list[ExtractResult], meta: dict[str, dict]) -> list[
 
 
 def chain_issues(results: list[ExtractResult], meta: dict[str, dict], resolution: Resolution) -> list[Issue]:
-    """Cross-year checks over the canonical files, grouped by the normalised
-    agency (sources.csv first, else detected); files without an agency and
+    """Cross-year checks over the canonical reports, grouped by the normalised
+    agency (sources.csv first, else detected); reports without an agency and
     duplicates are left out."""
     chain_key = {}
     for r in results:
-        res = resolution.by_report[meta[r.path]["report"]]
+        res = resolution.by_report[report_id(r)]
         chain_key[r.path] = res.agency_key if res.canonical else ""
     return check_chain(results, key=lambda r: chain_key[r.path])
 
@@ -331,9 +372,10 @@ def tables(
     extra_issues = list(extra_issues) + resolution.issues
     order = {k: i for i, k in enumerate(cb.keys)}
     report_rows, cell_rows, issue_rows = [], [], []
+    rid_of_path = {r.path: report_id(r) for r in results}
     for r in results:
-        rid = meta[r.path]["report"]
-        m = meta[r.path]
+        rid = report_id(r)
+        m = meta[rid]
         res = resolution.by_report[rid]
         sev = {"error": 0, "warning": 0, "info": 0}
         for i in r.issues:
@@ -375,8 +417,8 @@ def tables(
                     "printed": c.printed,
                 }
             )
-    all_issues = [(i, meta.get(i.path, {}).get("report", i.path)) for r in results for i in r.issues]
-    all_issues += [(i, meta.get(i.path, {}).get("report", i.path)) for i in extra_issues]
+    all_issues = [(i, report_id(r)) for r in results for i in r.issues]
+    all_issues += [(i, rid_of_path.get(i.path, i.path)) for i in extra_issues]
     for i, rid in sorted(all_issues, key=lambda x: ({"error": 0, "warning": 1, "info": 2}[x[0].severity], x[1], x[0].rule, x[0].message)):
         issue_rows.append(
             {
@@ -400,7 +442,7 @@ def tables(
 
     # the wide tables hold one record per identity: the canonical file's
     keep = resolution.canonical_reports()
-    by_report = {meta[r.path]["report"]: r for r in results if meta[r.path]["report"] in keep}
+    by_report = {report_id(r): r for r in results if report_id(r) in keep}
     ident = (
         reports.loc[reports["report"].isin(keep), ["report", "agency", "year", "edition"]].reset_index(drop=True)
         if len(reports)
@@ -420,16 +462,79 @@ def tables(
     return {"reports": reports, "cells": cells, "issues": issues, "t2": t2, "t3": t3, "t4": t4}
 
 
+CACHE_AUTO = "auto"
+"""``cache_dir`` default: ``cache`` next to the output folder (``data/cache``)."""
+
+
+def _build_fingerprint(out: Path, limits: Limits, keys: list[tuple[str, str]], refused: list[str], raw: Path) -> str:
+    """What the outputs are a function of: the code, the limits, sources.csv,
+    and every raw file's name and cache key."""
+    h = hashlib.sha256()
+    h.update(f"{code_version()}\0{astuple(limits)!r}\0{out.resolve()}\0".encode())
+    src = raw / "sources.csv"
+    h.update(src.read_bytes() if src.exists() else b"-")
+    for name, key in keys:
+        h.update(f"\0{name}\0{key}".encode())
+    h.update(("\0refused\0" + "\0".join(refused)).encode())
+    return h.hexdigest()
+
+
+def _outputs_stat(out: Path) -> str:
+    """(path, size, mtime_ns) of every output file: cheap evidence that the
+    outputs are still those the last build wrote."""
+    if not out.is_dir():
+        return ""
+    rows = []
+    for dirpath, dirs, files in os.walk(out):
+        dirs.sort()
+        for f in sorted(files):
+            st = os.stat(os.path.join(dirpath, f))
+            rows.append(f"{os.path.relpath(os.path.join(dirpath, f), out)}\0{st.st_size}\0{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def hash_files(files: list[Path], cache: Cache, rehash: bool = False) -> tuple[dict[str, str], int]:
+    """The sha256 of each file (by name), trusting the stat cache for files
+    whose (size, mtime_ns, inode, ctime_ns) are unchanged unless ``rehash``;
+    also the number of files read and hashed."""
+    known = {} if rehash else cache.hashes()
+    out: dict[str, str] = {}
+    fresh = []
+    for p in files:
+        st = p.stat()
+        key = str(p.resolve())
+        sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        seen = known.get(key)
+        if seen is not None and tuple(seen[:4]) == sig:
+            out[p.name] = seen[4]
+            continue
+        out[p.name] = sha256_file(p)
+        fresh.append((key, *sig, out[p.name]))
+    cache.put_hashes(fresh)
+    return out, len(fresh)
+
+
 def build(
     raw_dir: str | os.PathLike[str] = "data/raw",
     out_dir: str | os.PathLike[str] = "data/processed",
     jobs: int | None = None,
     progress: bool = True,
     limits: Limits | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = CACHE_AUTO,
+    rehash: bool = False,
+    executor: str = "local",
+    scheduler=None,
 ) -> BuildSummary:
     """Build ``out_dir`` from ``raw_dir`` (see the module documentation).
 
     ``limits`` apply to every raw file (default: :func:`helpers.limits.current`).
+    ``cache_dir``: where per-file results and raw-file hashes are kept
+    (default ``cache`` next to ``out_dir``; None: no cache).  ``rehash``: hash
+    every raw file instead of trusting unchanged (size, mtime, inode, ctime).
+    ``executor`` ``local`` (``jobs`` worker processes; default: 1 for fewer
+    than 32 files to extract, else one per core) or ``dask`` (``scheduler``:
+    the address of a dask.distributed scheduler, or a Client).
     """
     t0 = time.perf_counter()
     limits = limits if limits is not None else current()
@@ -437,79 +542,90 @@ def build(
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = BuildSummary(out_dir=str(out))
-    with _lock(out):
+    folder = out.parent / "cache" if cache_dir == CACHE_AUTO else cache_dir
+    with _lock(out), Cache(folder) as store:
         recover(out)
         extra: list[Issue] = []
-        problems = verify_sources(raw)
         listed = {s.file: s for s in load_sources(raw)} if (raw / "sources.csv").exists() else {}
         files = raw_files(raw)
-        todo: list[tuple[str, str | None, Limits | None]] = []
-        meta: dict[str, dict] = {}
+        hashes, summary.n_hashed = hash_files(files, store, rehash)
+        summary.n_files = len(files)
+        keys: list[tuple[str, str]] = []  # (file name, cache key) of the files built
+        todo = []  # (path, level, limits) of the files built
         for p in files:
             src = listed.get(p.name)
             rel = str(p)
-            meta[rel] = source_meta(p.name, src)
             if src is None:
-                extra.append(Issue("raw.unlisted", "warning", f"{p}: not listed in sources.csv; add it with `python -m helpers add`", path=rel))
-                meta[rel]["sha256"] = sha256_file(p)
-            elif src.sha256 and sha256_file(p) != src.sha256:
-                msg = next((x for x in problems if p.name in x), f"{p}: sha256 differs from sources.csv")
-                extra.append(Issue("raw.sha256_mismatch", "error", f"{msg}; the file is refused", path=rel))
+                extra.append(Issue("raw.unlisted", "warning", f"{p}: not listed in sources.csv; add it with `python -m helpers add`", path=p.name))
+            elif src.sha256 and hashes[p.name] != src.sha256:
+                msg = (
+                    f"{p.name}: changed since it was recorded: expected sha256 {src.sha256}, actual {hashes[p.name]}. "
+                    "Raw files are never edited; restore the original or add the new version as a new file."
+                )
+                extra.append(Issue("raw.sha256_mismatch", "error", f"{msg}; the file is refused", path=p.name))
                 summary.refused.append(p.name)
                 continue
-            todo.append((rel, src.level if src else None, limits))
-        n_jobs = jobs or (1 if len(todo) < 32 else os.cpu_count() or 1)
-        results: list[ExtractResult] = []
+            level = src.level if src else None
+            keys.append((p.name, result_key(hashes[p.name], rel, level, limits)))
+            todo.append((rel, level, limits))
+
+        fingerprint = _build_fingerprint(out, limits, keys, summary.refused, raw)
+        state_name = f"outputs {out.resolve()}"
+        last = store.state(state_name)
+        if last is not None:
+            last_fp, last_stat, last_summary = json.loads(last)
+            if last_fp == fingerprint and last_stat == _outputs_stat(out):
+                done = json.loads(last_summary)
+                summary.by_status, summary.by_severity = done["by_status"], done["by_severity"]
+                summary.n_duplicates = done["n_duplicates"]
+                summary.up_to_date = True
+                summary.seconds = time.perf_counter() - t0
+                return summary
+
+        per_file: list[list[ExtractResult] | None] = [store.get(k) for _name, k in keys]
+        missing = [i for i, rs in enumerate(per_file) if rs is None]
+        summary.n_extracted = len(missing)
+        n_jobs = jobs or (1 if len(missing) < 32 else os.cpu_count() or 1)
         bar = None
-        if progress:
+        if progress and missing:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(todo), unit="report", desc="extract", file=sys.stderr)
-        if n_jobs > 1:
-            ex = ProcessPoolExecutor(n_jobs, initializer=_worker_init)
-            try:
-                for r in ex.map(_extract_one, todo, chunksize=8):
-                    results.append(r)
-                    if bar:
-                        bar.update()
-            except BaseException:
-                # interrupted: drop the queued work, let running chunks end
-                ex.shutdown(wait=True, cancel_futures=True)
-                raise
-            ex.shutdown(wait=True)
-        else:
-            for item in todo:
-                results.append(_extract_one(item))
-                if bar:
-                    bar.update()
+            bar = tqdm(total=len(missing), unit="report", desc="extract", file=sys.stderr)
+        for j, rs in run_items([todo[i] for i in missing], executor, n_jobs, scheduler):
+            i = missing[j]
+            store.put(keys[i][1], rs)
+            per_file[i] = rs
+            if bar:
+                bar.update()
         if bar:
             bar.close()
-        year_of = {r.path: (meta[r.path]["year"] or r.year) for r in results}
-        for r in results:
-            r.year = r.year or year_of[r.path]
-        # one record per agency-year: group the files, choose the canonical one
+        store.commit()
+        results, meta = attach_meta([(name, rs) for (name, _k), rs in zip(keys, per_file)], listed, hashes)
+        del per_file
+        # one record per agency-year: group the reports, choose the canonical one
         resolution = resolve(source_records(results, meta))
         extra.extend(chain_issues(results, meta, resolution))
         frames = tables(results, meta, extra, resolution=resolution)
+        year_of = dict(zip(frames["reports"]["report"], frames["reports"]["year"])) if len(frames["reports"]) else {}
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
         try:
             if staging.exists():
                 shutil.rmtree(staging)
             staging.mkdir(parents=True)
             for name in OUTPUTS:
-                _write_table(frames[name], staging, name)
+                _write_table(frames[name], staging, name, year_of)
             _swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    summary.n_files = len(files)
-    summary.n_duplicates = resolution.n_duplicates
-    for r in results:
-        summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
-    for sev in frames["issues"]["severity"]:
-        summary.by_severity[sev] = summary.by_severity.get(sev, 0) + 1
+        summary.n_duplicates = resolution.n_duplicates
+        for r in results:
+            summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
+        for sev in frames["issues"]["severity"]:
+            summary.by_severity[sev] = summary.by_severity.get(sev, 0) + 1
+        store.set_state(state_name, json.dumps([fingerprint, _outputs_stat(out), summary.to_json()]))
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-__all__ = ["build", "tables", "source_records", "chain_issues", "recover", "BuildSummary", "sort_issues"]
+__all__ = ["build", "tables", "attach_meta", "report_id", "source_records", "chain_issues", "hash_files", "recover", "BuildSummary", "sort_issues"]

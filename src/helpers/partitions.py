@@ -1,0 +1,77 @@
+"""Processed tables as Parquet partitioned by report year.
+
+Next to each flat table (``cells.csv``, ``cells.parquet``) the build writes
+``cells/year=2023/part-0.parquet``, one file per report year (Hive layout; a
+report without a year goes to ``year=__HIVE_DEFAULT_PARTITION__``), so a study
+of some years reads only their files.  Every partition is cut from one Arrow
+table made of the whole DataFrame, so all partitions share one schema (and the
+pandas metadata: dtypes come back as they were), and rows keep their order
+within a partition.  Tables without a year column (``cells``, ``issues``) are
+partitioned by the year of their report; the year is then only in the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+NULL = "__HIVE_DEFAULT_PARTITION__"
+FILE = "part-0.parquet"
+
+__all__ = ["write_partitioned", "read_partitioned", "partition_years", "NULL"]
+
+
+def _label(year) -> str:
+    return NULL if year is None or pd.isna(year) else str(int(year))
+
+
+def write_partitioned(df: pd.DataFrame, folder: Path, name: str, year_of_report: Mapping[str, int | None] | None = None) -> None:
+    """Write ``folder/name/year=Y/part-0.parquet`` for every year of ``df``.
+
+    The year is the ``year`` column, else ``year_of_report[report]``.  An
+    empty table gives one empty partition (``year=__HIVE_DEFAULT_PARTITION__``)
+    so that its schema is still recorded.
+    """
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if "year" in df.columns:
+        years = df["year"]
+    else:
+        lookup = year_of_report or {}
+        years = df["report"].map(lambda r: lookup.get(r)) if "report" in df.columns else pd.Series([None] * len(df))
+    labels = pa.array([_label(y) for y in years], pa.string())
+    root = folder / name
+    root.mkdir(parents=True, exist_ok=True)
+    values = sorted(set(labels.to_pylist())) or [NULL]
+    for value in values:
+        part = root / f"year={value}"
+        part.mkdir()
+        sub = table.filter(pc.equal(labels, value)) if len(labels) else table
+        pq.write_table(sub, part / FILE, compression="zstd")
+
+
+def partition_years(folder: Path) -> list[str]:
+    """The partition values present under ``folder`` (``2023``, …, ``__HIVE_DEFAULT_PARTITION__``)."""
+    return sorted(p.name.removeprefix("year=") for p in folder.iterdir() if p.is_dir() and p.name.startswith("year="))
+
+
+def read_partitioned(folder: Path, columns: Sequence[str] | None = None, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Rows of the partitions of ``years`` (all when None), ``columns`` only,
+    partitions in year order (no year last), rows in their order within each."""
+    present = partition_years(folder)
+    if years is not None:
+        wanted = {str(int(y)) for y in years}
+        present = [v for v in present if v in wanted]
+    else:  # numeric order, the partition of reports without a year last
+        present = sorted(present, key=lambda v: (v == NULL, int(v) if v != NULL else 0))
+    files = [folder / f"year={v}" / FILE for v in present]
+    if not files:  # no partition selected: an empty frame with the table's columns and dtypes
+        any_file = next(iter(sorted(folder.glob(f"year=*/{FILE}"))))
+        return pq.read_table(any_file, columns=None if columns is None else list(columns)).slice(0, 0).to_pandas()
+    tables = [pq.read_table(f, columns=None if columns is None else list(columns)) for f in files]
+    return pa.concat_tables(tables).to_pandas()
+
