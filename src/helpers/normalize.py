@@ -2,7 +2,7 @@
 
 Printed labels differ in width (（一） vs (一)), spacing (``总 计``), line
 breaks inside cells, quote and dash styles, and enumerator punctuation
-(``1.`` ``1、`` ``1．``).  :func:`norm_label` folds all of these so that label
+(``1.`` ``1、`` ``1．`` ``①``).  :func:`norm_label` folds all of these so that label
 lookups are plain dictionary hits.  Traditional characters and injected pinyin
 are handled by :func:`fold_variants`, used only as a second chance because it
 is slower.
@@ -51,6 +51,8 @@ _MAP = {
     ord("。"): "。",
 }
 _TABLE = {**_DROP, **_MAP}
+# Circled numbers used as enumerators (①属于国家秘密): NFKC would leave a bare digit.
+CIRCLED = {0x2460 + i: f"{i + 1}." for i in range(20)}
 
 # "1、" "1)" "(1)" → "1." ; a Chinese numeral enumerator keeps its form.
 _ENUM_DIGIT = re.compile(r"^\(?(\d{1,2})(?:[.、)]|\))")
@@ -68,7 +70,7 @@ def norm_label(text: str) -> str:
     >>> norm_label("危及“三安全一稳定”")
     '危及三安全一稳定'
     """
-    s = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    s = unicodedata.normalize("NFKC", text.translate(CIRCLED)).translate(_TABLE)
     m = _ENUM_DIGIT.match(s)
     if m:
         s = f"{m.group(1)}." + s[m.end():]

@@ -26,8 +26,9 @@ from functools import cache
 
 from .codebook import Codebook, LabelEntry, load
 from .document import Document, Paragraph, Table
-from .normalize import _DROP, _MAP, _t2s_table, fold_variants, norm_label, strip_enumerator, strip_pinyin
+from .normalize import _DROP, _MAP, CIRCLED, _t2s_table, fold_variants, norm_label, strip_enumerator, strip_pinyin
 from .numbers import Parsed, parse_cell
+from .pagemarks import is_page_number_line
 
 LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
 
@@ -67,13 +68,27 @@ def _label_regex() -> re.Pattern[str]:
     forms = set(cb.labels) | {s for s, e in cb.stripped.items() if e}
     forms = {f for f in forms if len(f) >= 2}
     alts = sorted(forms, key=len, reverse=True)
-    return re.compile("|".join(re.escape(a) for a in alts))
+    return re.compile("|".join(_label_pattern(a) for a in alts))
+
+
+_NUMBERED = re.compile(r"^(\d{1,2})\.(.+)$")
+
+
+def _label_pattern(form: str) -> str:
+    """A label form as a pattern: a numbered label (``3.其他``) also in its other
+    enumerator styles (``3、其他``, ``3)其他``, ``(3)其他``; ``③`` and ``３．`` are
+    folded to ``3.`` before scanning)."""
+    m = _NUMBERED.match(form)
+    if not m:
+        return re.escape(form)
+    n = m.group(1)
+    return f"(?:{n}[.、)]|\\({n}\\)){re.escape(m.group(2))}"
 
 
 def _compact(text: str) -> tuple[str, list[bool]]:
     """NFKC-fold ``text``, drop whitespace and quotes, and remember for each kept
     character whether whitespace stood before it."""
-    s = unicodedata.normalize("NFKC", text)
+    s = unicodedata.normalize("NFKC", text.translate(CIRCLED))
     out: list[str] = []
     breaks: list[bool] = []
     pending = False
@@ -136,7 +151,7 @@ def scan_text(text: str, cb: Codebook, where: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     for m in rx.finditer(compact):
-        entries = cb.lookup(m.group())
+        entries = cb.lookup(norm_label(m.group()))
         if not entries:
             continue
         if m.start() > pos:
@@ -293,6 +308,8 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
     rows: list[Row] = []
     for bi, block in enumerate(doc.blocks):
         if isinstance(block, Paragraph):
+            if is_page_number_line(block.text):
+                continue  # page furniture, wherever the page broke
             where = f"page {block.page} line {bi + 1}" if block.page else f"line {bi + 1}"
             toks = _paragraph_tokens(block.text, cb, where)
             if toks:
@@ -302,6 +319,8 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
             for ri, cells in enumerate(block.distinct_rows()):
                 toks: list[Token] = []
                 for ci, text in enumerate(cells):
+                    if is_page_number_line(text):
+                        continue  # a page number in a cell is no cell of the table
                     where = f"table {bi + 1} row {ri + 1} cell {ci + 1}"
                     toks.extend(_cell_tokens(text, cb, where))
                 if toks:

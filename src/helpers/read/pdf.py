@@ -45,43 +45,17 @@ import zlib
 
 from ..document import Document, Paragraph
 from ..limits import Deadline, Limits, current
+from ..pagemarks import is_page_number_line
 from .sandbox import can_fork, run_bounded
+
+__all__ = ["is_page_number_line", "page_lines", "pdf_pages_text", "read_pdf"]
 
 MIN_TEXT_CHARS = 20
 """Fewer non-space characters than this in the whole file means no text layer."""
 
-_DASH = r"[-‐‑‒–—―−－~～_·•]"
-_CN_NUM = r"[0-9０-９〇零一二三四五六七八九十百]+"
-_PAGE_NUMBER_RES = [
-    # - 3 -   — 3 —   －3－   -- 3 --
-    re.compile(rf"^{_DASH}+\s*[0-9０-９]{{1,4}}\s*{_DASH}+$"),
-    # 第 3 页 / 第三页 / 第3页 共5页 / 共5页 第3页 / 第 3 页，共 5 页
-    re.compile(
-        rf"^(?:共\s*{_CN_NUM}\s*页\s*[,，、/ ]?\s*)?第\s*{_CN_NUM}\s*页"
-        rf"(?:\s*[,，、/ ]?\s*共\s*{_CN_NUM}\s*页)?$"
-    ),
-    # Page 3 / Page 3 of 5 / page 3/5
-    re.compile(r"^page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE),
-]
-_SLASH_PAGE_RE = re.compile(r"^(\d{1,4})\s*[/／]\s*(\d{1,4})$")
-
 # C0/C1 controls except tab, plus BOM / non-characters pdfium emits for
 # soft hyphens and unmapped glyphs.
 _INVISIBLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
-
-
-def is_page_number_line(line: str) -> bool:
-    """True for a line that is only a page number in one of the usual forms."""
-    s = line.strip()
-    if not s or len(s) > 30:
-        return False
-    if any(rx.match(s) for rx in _PAGE_NUMBER_RES):
-        return True
-    m = _SLASH_PAGE_RE.match(s)
-    if m:
-        page, total = int(m.group(1)), int(m.group(2))
-        return 1 <= page <= total
-    return False
 
 
 def clean_line(line: str) -> str:
