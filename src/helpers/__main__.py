@@ -145,6 +145,12 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return run(args, limits, detect=lambda path: detect_report(path, limits))
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from .release import run
+
+    return run(args)
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .sources import run_verify
 
@@ -198,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     add_fetch_arguments(g)
     add_limit_arguments(g)
     g.set_defaults(func=_cmd_fetch)
+
+    from .release import add_arguments as add_release_arguments
+
+    r = sub.add_parser("release", help="write data/processed as a documented data package (Frictionless, Stata, SHA256SUMS)")
+    add_release_arguments(r)
+    r.set_defaults(func=_cmd_release)
 
     f = sub.add_parser("verify", help="check data/raw against sources.csv")
     f.add_argument("--raw-dir", default="data/raw")
