@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ..partitions import read_partitioned
+
 TABLES = ("reports", "cells", "issues", "t2", "t3", "t4")
 BUILD_HINT = "run `make build` (or `python -m helpers build`) in the repository first"
 
@@ -124,8 +126,14 @@ def load(
     *,
     processed: str | os.PathLike[str] | None = None,
     canonical: bool = True,
+    years: Iterable[int] | int | None = None,
 ) -> pd.DataFrame:
     """One processed table, reading only ``columns`` (all when None).
+
+    ``years``: read only the year partitions of these report years
+    (``<table>/year=Y/part-0.parquet``, written by the build beside the flat
+    file); rows come in year order, in their build order within a year.
+    Without ``years`` the flat file is read.
 
     With ``canonical`` (the default) the rows of files that duplicate another
     file of the same agency-year are left out (tables that carry a ``report``
@@ -136,13 +144,17 @@ def load(
     path = _table_path(table, folder)
     check_fresh(processed)
     cols = None if columns is None else list(dict.fromkeys(columns))
-    df = pd.read_parquet(path, columns=cols)
+    parts = folder / table
+    if years is not None and not parts.is_dir():
+        raise ProcessedDataMissing(f"{parts} does not exist: the processed data have no year partitions; {BUILD_HINT}")
+    df = pd.read_parquet(path, columns=cols) if years is None else read_partitioned(parts, cols, _as_set(years))
     if canonical and table != "reports" and "report" in df.columns:
         keep = canonical_reports(processed)
         if keep is not None:
             df = df[df["report"].isin(keep)].reset_index(drop=True)
     elif canonical and table == "reports" and "canonical" in _columns(path):
-        flag = pd.read_parquet(path, columns=["canonical"])["canonical"].astype(bool).to_numpy()
+        flags = pd.read_parquet(path, columns=["canonical"]) if years is None else read_partitioned(parts, ["canonical"], _as_set(years))
+        flag = flags["canonical"].astype(bool).to_numpy()
         df = df[flag].reset_index(drop=True)
     return df
 
