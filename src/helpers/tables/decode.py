@@ -10,7 +10,9 @@ be read:
 * more items than cells — the extra items must be empty padding around the
   values; the window in which the row's identities hold wins, then the offset
   that rows of the same shape use (:meth:`Decoder.learn_offsets`), then the
-  first.  More values than cells is an error, never a guess;
+  first.  Empty cells *among* the values are dropped only when the values are
+  exactly as many as the cells and satisfy the row's identities.  More values
+  than cells is an error, never a guess;
 * fewer items — digits run together, split by :mod:`helpers.splitting` under
   a step budget for the whole document.
 """
@@ -77,6 +79,18 @@ class Decoder:
                 items = items[:width]
             else:
                 first, last = nonblank[0], nonblank[-1]
+                if last - first >= width and len(nonblank) == width and identities:
+                    values = [items[i] for i in nonblank]
+                    if violations(values, identities) == 0:
+                        # empty cells among the values (a rendering's extra columns): the
+                        # values are as many as the cells and satisfy the row's identities
+                        self._error(
+                            "extract.extra_cells",
+                            "info",
+                            f"{table} row {label!r} at {where}: {len(items) - width} empty cell(s) among "
+                            f"{width} values; read as the {width} values, whose identities hold",
+                        )
+                        return [values]
                 if last - first >= width:
                     self._error(
                         "extract.row_width",

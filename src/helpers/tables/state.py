@@ -98,6 +98,8 @@ class Walk:
         self.unlabelled: list[Unlabelled] = []
         self.t4_tokens: list[Token] = []
         self.t4_done = False
+        # every run of values seen in Table 4, also after the first 15 items (see table4)
+        self.t4_segments: list[list[Token]] = []
         self.tables_seen: set[str] = set()
         self.issues: list[Issue] = []
         self.order = 0

@@ -6,15 +6,25 @@ table's anchor, a Table 2 block or an unmistakable Table 3 row.  Its values are
 collected in reading order, whatever the rows they were printed in, until 15
 items are held; numbers inside prose are skipped.  The 15 values are then
 decoded as one row whose identities are the three group totals.
+
+When those first items cannot be read, break a group total or leave cells
+empty, the runs of
+values seen in Table 4 are searched for the one window of 15 values whose
+totals hold (:func:`by_identities`): a stray page number, a value row split in
+two, padding cells between the groups.  A misprinted table, for which no such
+window exists, is read as printed and left to validation.
 """
 
 from __future__ import annotations
 
 from ..identities import t4_row_identities
-from ..result import CellValue
+from ..numbers import parse_cell
+from ..result import CellValue, Issue
 from ..tokens import BLANK, LABEL, TEXT, VALUE, Row, Token
-from .decode import Decoder, cells_of, printed_run
+from .decode import Decoder, Reading, cells_of, printed_run, violations
 from .state import T4_WIDTH, Walk, pick
+
+MAX_SEGMENTS = 12  # runs of values kept from Table 4 (its row, split rows, strays)
 
 
 def on_label(w: Walk, t: Token) -> bool:
@@ -45,8 +55,9 @@ def leaves(t: Token) -> bool:
 
 def on_tokens(w: Walk, row: Row, toks: list[Token], whole_row: bool = True) -> None:
     """Collect the values of a piece of a row inside Table 4."""
-    if w.t4_done or not toks:
+    if not toks or len(w.t4_segments) >= MAX_SEGMENTS:
         return
+    done = w.t4_done
     has_label = any(t.kind == LABEL for t in toks) or not whole_row
     run: list[Token] = []
     prev_kind = None
@@ -57,7 +68,10 @@ def on_tokens(w: Walk, row: Row, toks: list[Token], whole_row: bool = True) -> N
         if prev_kind == TEXT or next_kind == TEXT:
             return  # numbers in prose
         vals = [t for t in run if t.kind == VALUE or not has_label]
-        w.t4_tokens.extend(vals)
+        if vals:
+            w.t4_segments.append(vals)
+        if not done:
+            w.t4_tokens.extend(vals)
 
     for t in toks:
         if t.kind in (VALUE, BLANK):
@@ -74,10 +88,69 @@ def on_tokens(w: Walk, row: Row, toks: list[Token], whole_row: bool = True) -> N
 def emit(w: Walk, decoder: Decoder, cells: dict[str, CellValue], rows_found) -> None:
     if not w.t4_tokens:
         return
-    decoded = decoder.decode(w.t4_tokens, T4_WIDTH, t4_row_identities(), None, where="Table 4", label="Table 4 data row")
+    identities = t4_row_identities()
+    n_before = len(w.issues)
+    decoded = decoder.decode(w.t4_tokens, T4_WIDTH, identities, None, where="Table 4", label="Table 4 data row")
+    if decoded is None or (len(decoded) == 1 and _incomplete(decoded[0], identities)):
+        found = by_identities(w.t4_segments, identities)
+        if found is not None and decoded is not None and violations(decoded[0], identities) == 0:
+            # the first items hold, with empty cells: a later run may fill them,
+            # but must agree with every value they read
+            if any(p.status == "number" and x != y for (x, p), (y, _) in zip(decoded[0], found[0])):
+                found = None
+        if found is not None:
+            reading, dropped = found
+            del w.issues[n_before:]
+            w.issues.append(
+                Issue(
+                    "extract.t4_window",
+                    "info",
+                    f"{w.path}: Table 4: the first {T4_WIDTH} items printed "
+                    f"({printed_run(w.t4_tokens) or 'none'}) are no reading whose group totals hold; read as the "
+                    f"only run of {T4_WIDTH} values that satisfies them, leaving out {' '.join(dropped) or 'empty cells'}",
+                    path=w.path,
+                )
+            )
+            decoded = [reading]
     if decoded is None:
         return
     cb = w.cb
     rows_found["t4"].update(cb.t4_groups)
     keys = [f"t4.{g}.{c}" for g in cb.t4_groups for c in cb.t4_cols]
     cells.update(cells_of(decoded, keys, printed_run(w.t4_tokens)))
+
+
+def _incomplete(reading: Reading, identities) -> bool:
+    """A reading that breaks a group total or leaves cells empty."""
+    return bool(violations(reading, identities)) or any(p.status != "number" for _, p in reading)
+
+
+def by_identities(segments: list[list[Token]], identities) -> tuple[Reading, list[str]] | None:
+    """The one reading of 15 values, taken from consecutive runs of Table 4, whose
+    three group totals hold: a window of 15 printed values that starts where a
+    run starts or ends where a run ends (a stray number, a page number or an
+    empty cell is left out).  ``None`` unless exactly one distinct reading
+    qualifies."""
+    flat: list[Token] = []
+    starts: set[int] = set()
+    ends: set[int] = set()
+    for seg in segments:
+        vals = [t for t in seg if t.kind == VALUE]
+        if not vals:
+            continue
+        starts.add(len(flat))
+        flat.extend(vals)
+        ends.add(len(flat))
+    readings: dict[tuple[str, ...], tuple[Reading, list[str]]] = {}
+    for s in range(0, len(flat) - T4_WIDTH + 1):
+        e = s + T4_WIDTH
+        if s not in starts and e not in ends:
+            continue
+        items = [(t.text, t.parsed or parse_cell(t.text)) for t in flat[s:e]]
+        if any(p.status != "number" for _, p in items) or violations(items, identities):
+            continue
+        dropped = [t.text for t in flat[:s] + flat[e:]]
+        readings.setdefault(tuple(x for x, _ in items), (items, dropped))
+    if len(readings) != 1:
+        return None
+    return next(iter(readings.values()))
