@@ -23,7 +23,7 @@ from helpers.sources import FIELDS, load_sources, sha256_file, verify_sources
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW = REPO_ROOT / "data" / "raw"
-TOP_KEYS = {"path", "part", "parts", "status", "edition", "agency", "year", "cells", "issues"}
+TOP_KEYS = {"path", "part", "parts", "status", "edition", "agency", "year", "cells", "issues", "narrative"}
 REPORT_STATUS = {"ok", "partial", "failed", "unsupported"}
 CELL_STATUS = {"number", "blank", "na_marker", "text", "absent"}
 SEVERITIES = {"error", "warning", "info"}

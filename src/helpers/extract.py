@@ -14,6 +14,7 @@ import re
 from typing import Callable
 
 from . import codebook as _codebook
+from . import narrative
 from .document import Document
 from .edition import detect
 from .limits import BudgetExceeded, Limits, current, time_budget
@@ -172,6 +173,14 @@ def extract_document(
         result.issues.extend(check_report(result, split_other=mapped.split_other, level=level))
     except ImportError:  # pragma: no cover - during bootstrap
         pass
+    try:
+        result.narrative = narrative.find(doc, year)
+        result.issues.extend(narrative.check(result, split_other=mapped.split_other))
+    except Exception as exc:  # the narrative layer must not cost the tables
+        result.narrative = []
+        result.issues.append(
+            Issue("narrative.failed", "warning", f"{path}: the narrative was not read: {type(exc).__name__}: {exc}", path=path)
+        )
     return result
 
 

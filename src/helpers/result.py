@@ -70,6 +70,48 @@ class Issue:
 
 
 @dataclass(slots=True)
+class NarrativeValue:
+    """A number the report states in its prose (see :mod:`helpers.narrative`).
+
+    ``pattern`` is the id of the phrase pattern that read it; ``printed`` the
+    number as printed (``"81"``, ``"51.85%"``), ``value`` its value and ``unit``
+    ``件`` or ``%``; ``target`` the table cells it names, as a sum of codebook
+    terms (``t3:total_processed``, ``t4:review.total``); ``where`` the line or
+    page.  After checking, ``table`` is the tables' value (for a percentage, its
+    numerator), ``agrees`` whether the two agree (``None`` when the table does not
+    print it as numbers), and ``denominators`` which candidate denominators
+    reproduce a percentage to its printed precision.
+    """
+
+    pattern: str
+    sentence: str
+    printed: str
+    value: float | int
+    unit: str
+    target: str
+    where: str = ""
+    table: float | int | None = None
+    agrees: bool | None = None
+    denominators: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "pattern": self.pattern,
+            "sentence": self.sentence,
+            "printed": self.printed,
+            "value": self.value,
+            "unit": self.unit,
+            "key": self.target,
+            "table": self.table,
+            "agrees": self.agrees,
+            "where": self.where,
+        }
+        if self.unit == "%":
+            out["denominators"] = list(self.denominators)
+        return out
+
+
+@dataclass(slots=True)
 class ExtractResult:
     path: str
     status: ReportStatus
@@ -83,6 +125,8 @@ class ExtractResult:
     # a compilation (汇编) or a year-on-year comparison holds several
     part: int = 1
     parts: int = 1
+    # numbers stated in the narrative, checked against the tables
+    narrative: list[NarrativeValue] = field(default_factory=list)
 
     def value(self, key: str) -> float | int | None:
         c = self.cells.get(key)
@@ -99,4 +143,5 @@ class ExtractResult:
             "year": self.year,
             "cells": {k: v.to_json() for k, v in self.cells.items()},
             "issues": [i.to_json() for i in self.issues],
+            "narrative": [n.to_json() for n in self.narrative],
         }
