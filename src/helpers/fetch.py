@@ -24,8 +24,8 @@ Being polite and robust:
 * a User-Agent naming the project and its version;
 * connect/read timeouts, and a total time per download (a server that drips
   bytes slower than that is given up);
-* retries with exponential backoff on 5xx answers, timeouts and dropped
-  connections; a redirect loop (more than ``max_redirects``) fails at once;
+* retries with exponential backoff on 5xx and 429 answers, timeouts and
+  dropped connections; a redirect loop (more than ``max_redirects``) fails at once;
 * bodies are streamed and stopped at ``Limits.max_file_bytes``
   (:mod:`helpers.limits`), before reading when Content-Length says so;
 * the charset is taken from the bytes, the page's ``<meta>`` and the HTTP
@@ -243,10 +243,16 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return msg.get_content_type(), msg.get_param("charset")  # type: ignore[return-value]
 
 
-def file_name(url: str, content_type: str) -> str:
-    """A file name for a download: the URL's last path segment, with an ending
-    from the content type when it has no known one."""
-    segment = unquote(PurePosixPath(urlsplit(url).path).name) or "index"
+def file_name(url: str, content_type: str, disposition: str = "") -> str:
+    """A file name for a download: the one its Content-Disposition header gives,
+    else the URL's last path segment, with an ending from the content type when
+    it has no known one."""
+    given = ""
+    if disposition:
+        msg = email.message.Message()
+        msg["content-disposition"] = disposition
+        given = PurePosixPath((msg.get_filename() or "").replace("\\", "/")).name
+    segment = given or unquote(PurePosixPath(urlsplit(url).path).name) or "index"
     segment = re.sub(r"[\\/\x00-\x1f]", "_", segment)[:120] or "index"
     if not segment.lower().endswith(_KNOWN_SUFFIXES):
         segment += _SUFFIX_BY_TYPE.get(content_type, "")
@@ -293,7 +299,7 @@ class Fetcher:
         try:
             with self.client.stream("GET", url) as r:
                 final = str(r.url)
-                if r.status_code >= 500:
+                if r.status_code >= 500 or r.status_code == 429:  # server trouble, or "too many requests"
                     raise _Transient(f"HTTP {r.status_code} from {final}")
                 if r.status_code >= 400:
                     raise FetchError(f"HTTP {r.status_code} from {final}")
@@ -301,7 +307,7 @@ class Fetcher:
                 declared = r.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > lim.max_file_bytes:
                     raise FetchError(_too_large(lim, f"Content-Length {int(declared):,} bytes"))
-                path = folder / file_name(final, ctype)
+                path = folder / file_name(final, ctype, r.headers.get("content-disposition", ""))
                 size = 0
                 with open(path, "wb") as out:
                     for chunk in r.iter_bytes():  # as the bytes arrive, so the deadline is checked often

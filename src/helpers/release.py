@@ -438,13 +438,17 @@ def release(processed: str | os.PathLike[str], out: str | os.PathLike[str], raw:
         mapping: list[dict[str, str]] = []
         for res in resources:
             if res["name"] in STATA_TABLES:
-                mapping += write_stata(by_name[res["name"]], res["schema"]["fields"], staging / "stata")
+                names = write_stata(by_name[res["name"]], res["schema"]["fields"], staging / "stata")
+                for f, m in zip(res["schema"]["fields"], names):
+                    f["stata_name"] = m["stata_name"]
+                mapping += names
         var_header = ("table", "column", "stata_name", "codebook_key", "label_en", "label_zh", "value_labels")
         (staging / "stata" / "variables.csv").write_bytes(_csv_bytes(var_header, mapping))
         shutil.copyfile(Path(_codebook.__file__).parent / "data" / "codebook.csv", staging / "codebook.csv")
         raw_rows = _raw_rows(by_name.get("reports"), Path(raw) if raw else None)
         (staging / "sources.csv").write_bytes(_csv_bytes(("file", "sha256", "kind", "source", "retrieved"), raw_rows))
-        extra = [_file_resource(staging, "codebook.csv", "codebook", "The codebook: one key per template cell, both editions"),
+        extra = [_file_resource(staging, "codebook.csv", "codebook", "The codebook: one key per template cell, both editions",
+                                primary_key=["key", "editions"]),
                  _file_resource(staging, "stata/variables.csv", "stata_variables",
                                 "Stata variable names (at most 32 characters) of the .dta files and the columns they hold"),
                  _file_resource(staging, "sources.csv", "raw_files", "The raw files the data were built from, with their sha256")]
@@ -483,12 +487,16 @@ def release(processed: str | os.PathLike[str], out: str | os.PathLike[str], raw:
     return out
 
 
-def _file_resource(folder: Path, rel: str, name: str, description: str) -> dict[str, Any]:
+def _file_resource(
+    folder: Path, rel: str, name: str, description: str, primary_key: list[str] | None = None
+) -> dict[str, Any]:
     t = read_table(folder / rel)
-    fields = [{"name": c, "type": "string"} for c in t.header]
+    schema: dict[str, Any] = {"fields": [{"name": c, "type": "string"} for c in t.header], "missingValues": [MISSING]}
+    if primary_key:
+        schema["primaryKey"] = primary_key
     return {
         "name": name, "path": rel, "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-        "encoding": "utf-8", "description": description, "schema": {"fields": fields, "missingValues": [MISSING]},
+        "encoding": "utf-8", "description": description, "schema": schema,
     }
 
 
