@@ -46,7 +46,7 @@ from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
 _NUMBER = r"(?P<n>\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
 _PERCENT = r"(?:,?(?:占|比例为|占比为?)(?:比)?(?:为)?(?P<pct>\d+(?:\.\d+)?)%)?"
-_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
 _CLAUSE_START = re.compile(r"[,，、:：;；(（]")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 _TABLE_LINE = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}\d")  # a table row printed as a line of numbers
@@ -151,7 +151,7 @@ def sentences(doc: Document) -> list[tuple[str, str]]:
         if not isinstance(b, Paragraph) or (len(b.text) < _LONG_LINE and _TABLE_LINE.search(b.text)):
             flush()
             continue
-        text = b.text.strip()
+        text = b.text.strip().replace("\n", "")
         heading = _is_heading(text)
         if heading:
             flush()
