@@ -388,13 +388,28 @@ _MAX_JOIN = 12
 
 
 def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
-    """Merge runs of TEXT tokens (within and across rows) that form a known label."""
+    """Merge runs of TEXT tokens (within and across rows) that form a known label.
+
+    Empty cells do not break a run (a label broken over two grid rows, the first
+    of them otherwise empty).  A piece that begins a known label and is left over
+    when its row ends is held for the next rows: the label of a neighbouring row
+    may have been printed between its two pieces (``1.申请人…不再`` /
+    ``2.申请人逾期…`` / ``处理其政府信息公开申请``).  The joined label takes the
+    place of the piece whose row carries values (the last piece when several do).
+    """
     buf: list[tuple[int, int]] = []  # (row index, token index) of consecutive TEXT tokens
+    held: list[tuple[int, int]] = []  # a label's first piece, left over from an earlier row
+    held_row = -1
     for ri, row in enumerate(rows):
         ti = 0
         while ti < len(row.tokens):
             tok = row.tokens[ti]
+            if tok.kind == BLANK:
+                ti += 1
+                continue
             if tok.kind != TEXT:
+                if buf and buf[-1][0] == ri and _label_prefix(rows[ri].tokens[buf[-1][1]].text, cb):
+                    held, held_row = [buf[-1]], ri
                 buf = []
                 ti += 1
                 continue
@@ -408,29 +423,58 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
             buf.append((ri, ti))
             if len(buf) > _MAX_JOIN:
                 buf = buf[-_MAX_JOIN:]
-            hit = None
-            for k in range(2, len(buf) + 1):
-                pieces = buf[-k:]
-                joined = "".join(rows[r].tokens[t].text for r, t in pieces)
-                entries = cb.lookup(norm_label(joined))
-                if not entries and fold and _fold_length(joined) <= _MAX_FOLD:
-                    entries = cb.lookup(norm_label(fold_variants(joined)))
-                if entries:
-                    hit = (pieces, joined, entries)
-                    break
+            hit = _find_join(rows, buf, cb, fold)
+            if hit is None and held and held_row < ri <= held_row + _MAX_HELD_ROWS and held[-1] not in buf:
+                hit = _find_join(rows, [*held, (ri, ti)], cb, fold, whole=True)
             if hit:
                 pieces, joined, entries = hit
-                # the joined label replaces the last piece; earlier pieces become empty text
-                r_last, t_last = pieces[-1]
-                rows[r_last].tokens[t_last] = Token(LABEL, joined, tuple(entries), where=rows[r_last].tokens[t_last].where)
-                for r, t in pieces[:-1]:
+                carrier = [p for p in pieces if any(t.kind == VALUE for t in rows[p[0]].tokens)]
+                r_at, t_at = carrier[-1] if carrier else pieces[-1]
+                for r, t in pieces:
                     rows[r].tokens[t] = Token(TEXT, "", where=rows[r].tokens[t].where)
+                rows[r_at].tokens[t_at] = Token(LABEL, joined, tuple(entries), where=rows[r_at].tokens[t_at].where)
                 buf = []
+                if any(p in held for p in pieces):
+                    held = []
             ti += 1
         # a grid row boundary does not break a label broken inside a one-cell-per-line run,
         # but a row holding values does
+        if buf and buf[-1][0] == ri and _label_prefix(rows[ri].tokens[buf[-1][1]].text, cb):
+            held, held_row = [buf[-1]], ri
         if any(t.kind in (VALUE, LABEL) for t in row.tokens):
             buf = []
+
+
+_MAX_HELD_ROWS = 2
+
+
+def _find_join(rows: list[Row], buf: list[tuple[int, int]], cb: Codebook, fold: bool, whole: bool = False):
+    """The shortest tail of ``buf`` (all of it when ``whole``) whose pieces joined are a known label."""
+    for k in [len(buf)] if whole else range(2, len(buf) + 1):
+        pieces = buf[-k:]
+        joined = "".join(rows[r].tokens[t].text for r, t in pieces)
+        if not joined:
+            continue
+        entries = cb.lookup(norm_label(joined))
+        if not entries and fold and _fold_length(joined) <= _MAX_FOLD:
+            entries = cb.lookup(norm_label(fold_variants(joined)))
+        if entries:
+            return pieces, joined, entries
+    return None
+
+
+@cache
+def _label_prefixes() -> frozenset[str]:
+    """Every beginning (4 characters or more) of a known label, normalised."""
+    cb = load()
+    out: set[str] = set()
+    for form in (*cb.labels, *cb.stripped):
+        out.update(form[:i] for i in range(4, len(form)))
+    return frozenset(out)
+
+
+def _label_prefix(text: str, cb: Codebook) -> bool:
+    return bool(text) and norm_label(text) in _label_prefixes()
 
 
 def strip_enum(text: str) -> str:
