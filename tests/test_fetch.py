@@ -267,6 +267,7 @@ def test_rerun_resumes_and_never_stores_twice(tmp_path: Path, server: Site) -> N
     second = fetch([Target(b + "/reports/yindu.txt"), Target(b + "/reports/sh_kewei_2024.md")], settings)
     assert [x.outcome for x in second.entries] == ["skipped", "fetched"]
     assert second.entries[0].reason.startswith("already fetched at ")
+    assert second.text(settings.log_path).startswith("fetch: 1 fetched, 1 skipped (1 already fetched), 0 failed")
     assert server.requests_for("/reports/yindu.txt") == 1
     # --again downloads it, finds the same bytes and stores nothing
     again = fetch([Target(b + "/reports/yindu.txt")], Settings(**{**settings.__dict__, "again": True}))

@@ -94,7 +94,7 @@ _SUFFIX_BY_TYPE = {
     "application/vnd.ms-works": ".wps",
 }
 _KNOWN_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".md", ".pdf", ".docx", ".doc", ".wps")
-_CHUNK = 1 << 16
+ALREADY = "already fetched"
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,11 +429,14 @@ class Report:
     def count(self, outcome: str) -> int:
         return sum(e.outcome == outcome for e in self.entries)
 
+    def already(self) -> int:
+        return sum(e.outcome == "skipped" and e.reason.startswith(ALREADY) for e in self.entries)
+
     def text(self, log: Path) -> str:
-        return (
-            f"fetch: {self.count('fetched')} fetched, {self.count('skipped')} skipped, "
-            f"{self.count('failed')} failed (log: {log})"
-        )
+        skipped = f"{self.count('skipped')} skipped"
+        if self.already():
+            skipped += f" ({self.already()} already fetched)"
+        return f"fetch: {self.count('fetched')} fetched, {skipped}, {self.count('failed')} failed (log: {log})"
 
 
 def fetch(
@@ -492,7 +495,7 @@ def _one(
     if target.url in done and not settings.again:
         prev = done[target.url]
         entry.outcome = "skipped"
-        entry.reason = f"already fetched at {prev.get('retrieved_at', '')} ({prev.get('file') or prev.get('reason')})"
+        entry.reason = f"{ALREADY} at {prev.get('retrieved_at', '')} ({prev.get('file') or prev.get('reason')})"
         entry.file, entry.sha256 = prev.get("file", ""), prev.get("sha256", "")
         return entry, []
     why = fetcher.robots.refusal(target.url)
@@ -596,7 +599,7 @@ def run(args, limits: Limits, detect: Callable[[Path], Any] | None = None) -> in
     )
     report = fetch(targets, settings, detect=detect)
     for e in report.entries:
-        if e.outcome != "fetched":
+        if e.outcome == "failed" or (e.outcome == "skipped" and not e.reason.startswith(ALREADY)):
             print(f"{e.outcome}: {e.url}: {e.reason}", file=sys.stderr)
     print(report.text(settings.log_path))
     return 1 if report.count("failed") else 0
