@@ -51,6 +51,7 @@ _CLAUSE_START = re.compile(r"[,，、:：;；(（]")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 _TABLE_LINE = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}\d")  # a table row printed as a line of numbers
 _LONG_LINE = 300  # a longer line is a whole text dump on one line: its sentences are read, tables and all
+_COUNTED = re.compile(r"[件起宗]")
 _HEADING_CHARS = 40
 _ENUMERATED = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]")
 _SENTENCE_PUNCT = re.compile(r"[，,。；;]")
@@ -180,6 +181,8 @@ def find(doc: Document, year: int | None = None) -> list[NarrativeValue]:
     pats = patterns()
     out: list[NarrativeValue] = []
     for sentence, where in sentences(doc):
+        if not _COUNTED.search(sentence):
+            continue  # every pattern counts 件, 起 or 宗
         s = _compact(sentence)
         taken: list[tuple[int, int]] = []
         for p in pats.values:

@@ -129,6 +129,8 @@ def marker_of(text: str, block: int = 0) -> Marker | None:
     >>> marker_of("现将《淮安市2024年政府信息公开工作年度报告》公布如下") is None
     True
     """
+    if len(text) > 2 * _MAX_MARKER_CHARS:  # long prose: no need to normalise it
+        return None
     s = _marker_text(text)
     if not s or len(s) > _MAX_MARKER_CHARS:
         return None
