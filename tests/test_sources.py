@@ -324,3 +324,29 @@ def test_repository_raw_data_matches_shared_manifest(shared_dir: Path) -> None:
         assert m is not None, f"{row.file}: sha256 not in the shared manifest"
         for key in ("agency", "year", "level", "province", "source", "retrieved", "kind", "edition", "note"):
             assert getattr(row, key) == m[key], f"{row.file}: {key} differs from the manifest"
+
+
+def test_add_records_level_province_and_note(raw: Path, downloads: Path) -> None:
+    src = downloads / "c.txt"
+    src.write_text("三、收到和处理政府信息公开申请情况\n", encoding="utf-8")
+    [out] = add_report(raw, [src], source_url="https://example.gov.cn/c.txt", level="county government",
+                       province="江苏省", note="fetched 2026-01-01T00:00:00+00:00")
+    row = load_sources(raw)[-1]
+    assert (row.file, row.level, row.province, row.note) == (
+        "c.txt", "county government", "江苏省", "fetched 2026-01-01T00:00:00+00:00")
+    assert verify_sources(raw) == []
+
+
+def test_given_values_override_detection_and_keep_the_number_of_parts() -> None:
+    detect = sources.combine(lambda p: Found("甲县", 2023, "2021"), sources.Given("乙县", None, None))
+    got = detect(Path("x.txt"))
+    assert (got.agency, got.year, got.edition, got.parts) == ("乙县", 2023, "2021", 1)
+
+    @dataclass
+    class Parts:
+        agency: str | None = None
+        year: int | None = None
+        edition: str | None = "2021"
+        parts: int = 4
+
+    assert sources.combine(lambda p: Parts(), sources.Given(None, "2024", None))(Path("x")).parts == 4

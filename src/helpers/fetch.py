@@ -53,7 +53,7 @@ import tempfile
 import threading
 import time
 import urllib.robotparser
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
@@ -66,20 +66,6 @@ from .sources import Given, add_report, combine
 
 USER_AGENT = f"gidr-helpers/{__version__} (research software for Government Information Disclosure annual reports)"
 LOG_NAME = "fetch-log.csv"
-LOG_FIELDS: tuple[str, ...] = (
-    "url",
-    "outcome",
-    "reason",
-    "file",
-    "sha256",
-    "final_url",
-    "http_status",
-    "content_type",
-    "charset",
-    "bytes",
-    "retrieved_at",
-    "via",
-)
 ATTACHMENT_SUFFIXES = (".pdf", ".docx", ".doc", ".wps")
 URL_COLUMNS = ("url", "agency", "year", "level", "province")
 _SUFFIX_BY_TYPE = {
@@ -150,6 +136,10 @@ class Entry:
 
     def row(self) -> dict[str, str]:
         return {k: str(getattr(self, k)) for k in LOG_FIELDS}
+
+
+LOG_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Entry))
+"""The columns of the fetch log."""
 
 
 class FetchError(Exception):
