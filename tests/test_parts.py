@@ -3,8 +3,8 @@
 Every multi-report fixture is built here, in tmp_path, from the real
 transcriptions of ``../shared/corpus/transcribed`` (read in place, never
 copied into the repository): the reports are concatenated under their titles,
-or their tables are laid out under year headings, and rendered as text, HTML
-or DOCX.  Each part of the bundle must extract exactly like the same report
+or their tables are laid out under year headings, and rendered as text, HTML,
+DOCX or PDF.  Each part of the bundle must extract exactly like the same report
 rendered alone in the same form, so that no value of one report can reach
 another's result.
 """
@@ -194,6 +194,44 @@ def test_compilation_in_html_and_docx(shared_dir, tmp_path, form):
         assert own.status in ("ok", "partial") and own.cells
         assert cells_of(r) == cells_of(own), name
         assert r.kind == form
+
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def to_pdf(text: str, path: Path) -> None:
+    """One text line per PDF line (fields joined by spaces), in the Simplified Chinese face of Noto Sans CJK."""
+    fpdf = pytest.importorskip("fpdf")
+    if not CJK_FONT.exists():
+        pytest.skip(f"no CJK font at {CJK_FONT}")
+    pdf = fpdf.FPDF()
+    pdf.add_font("cjk", "", str(CJK_FONT), collection_font_number=2)
+    pdf.set_font("cjk", size=8)
+    pdf.add_page()
+    for line in text.splitlines():
+        line = line.replace("\t", " ").strip()
+        if line:
+            pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+def test_compilation_in_pdf(shared_dir, tmp_path):
+    """Two reports without blank cells (a PDF text line cannot show a blank cell), each part equal to
+    the same report printed alone."""
+    names = ("hongze_2024", "huaian_2024")
+    bundle = tmp_path / "compilation.pdf"
+    to_pdf("\n".join(transcription(shared_dir, n) for n in names), bundle)
+    results = extract_file(str(bundle))
+    assert [(r.part, r.parts, r.agency, r.year, r.kind) for r in results] == [
+        (1, 2, "淮安市洪泽区人民政府", 2024, "pdf"),
+        (2, 2, "淮安市人民政府", 2024, "pdf"),
+    ]
+    for r, name in zip(results, names):
+        alone_pdf = tmp_path / f"{name}.pdf"
+        to_pdf(transcription(shared_dir, name), alone_pdf)
+        own = extract_path(str(alone_pdf))
+        assert own.status == "ok" and sum(c.status == "number" for c in own.cells.values()) > 150
+        assert cells_of(r) == cells_of(own), name
 
 
 # ---------------------------------------------------------------------------
