@@ -84,7 +84,7 @@ def _handler(site: Site):
         "/flaky/pingtan_2022.txt": ("pingtan_2022.txt", "text/plain; charset=utf-8"),
         "/drop/pingtan_2023.txt": ("pingtan_2023.txt", "text/plain; charset=utf-8"),
     }
-    redirects = {"/r1": "/r2", "/r2": "/r3", "/r3": "/reports/sh_kewei_2024.md", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}
+    redirects = {"/to-private": "/private/pingtan_2025.txt", "/r1": "/r2", "/r2": "/r3", "/r3": "/reports/sh_kewei_2024.md", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):  # keep the test output clean
@@ -183,7 +183,7 @@ def test_fetch_every_fault(tmp_path: Path, server: Site, shared_dir: Path) -> No
     urls = [
         "/reports/yindu.txt", "/mirror/yindu-copy.txt", "/missing.html", "/flaky/pingtan_2022.txt",
         "/drop/pingtan_2023.txt", "/r1", "/loop-a", "/private/pingtan_2025.txt", "/gbk/yindu.txt",
-        "/page/nb2023.html", "/reports/pingtan_2024.html",
+        "/page/nb2023.html", "/reports/pingtan_2024.html", "/to-private",
     ]
     settings = _settings(tmp_path)
     started = time.monotonic()
@@ -213,6 +213,9 @@ def test_fetch_every_fault(tmp_path: Path, server: Site, shared_dir: Path) -> No
     private = e[b + "/private/pingtan_2025.txt"]
     assert private.outcome == "skipped" and "disallowed by" in private.reason and "robots.txt" in private.reason
     assert server.requests_for("/private/pingtan_2025.txt") == 0 and server.requests_for("/robots.txt") == 1
+    # … and a redirect into a disallowed path is not followed
+    hop = e[b + "/to-private"]
+    assert hop.outcome == "skipped" and hop.reason.startswith(f"redirected to {b}/private/pingtan_2025.txt, which is disallowed")
     # a wrong charset header: the bytes are stored unchanged and read as what they are
     gbk = e[b + "/gbk/yindu.txt"]
     assert gbk.outcome == "fetched" and gbk.charset == "gb18030"
@@ -241,7 +244,7 @@ def test_fetch_every_fault(tmp_path: Path, server: Site, shared_dir: Path) -> No
     assert len(log) == len(urls) + 1  # every URL asked for, and the attachment
     assert {r["outcome"] for r in log} == {"fetched", "skipped", "failed"}
     assert all(r["retrieved_at"].endswith("+00:00") for r in log)
-    assert report.text(settings.log_path).startswith("fetch: 7 fetched, 3 skipped, 2 failed")
+    assert report.text(settings.log_path).startswith("fetch: 7 fetched, 4 skipped, 2 failed")
 
 
 def test_slow_and_oversized_responses_are_given_up(tmp_path: Path, server: Site) -> None:

@@ -16,7 +16,8 @@ page it was linked from (``via``).
 
 Being polite and robust:
 
-* ``robots.txt`` is read once per host (:mod:`urllib.robotparser`) and obeyed;
+* ``robots.txt`` is read once per host (:mod:`urllib.robotparser`) and obeyed,
+  for every request (a redirect into a disallowed path is not followed);
   a robots.txt that answers 401/403 or cannot be read (5xx, no connection)
   means "do not fetch from this host" for this run;
 * at most one request per ``interval`` seconds per host (default 1 s),
@@ -261,13 +262,23 @@ class Fetcher:
             timeout=httpx.Timeout(t, connect=t, read=t),
             follow_redirects=True,
             max_redirects=settings.max_redirects,
-            event_hooks={"request": [self.throttle.hook]},
+            event_hooks={"request": [self._robots_hook, self.throttle.hook]},
             transport=transport,
         )
         self.robots = Robots(self.client, settings.user_agent)
+        self._asked = ""
 
     def close(self) -> None:
         self.client.close()
+
+    def _robots_hook(self, request: httpx.Request) -> None:
+        """Every request, redirects included, asks robots.txt of its host first."""
+        if request.url.path == "/robots.txt":
+            return
+        why = self.robots.refusal(str(request.url))
+        if why:
+            asked = str(request.url) == self._asked
+            raise Disallowed(why if asked else f"redirected to {request.url}, which is {why}")
 
     def download(self, url: str, folder: Path) -> Download:
         """Download ``url`` into ``folder``; raises :class:`FetchError`."""
@@ -286,6 +297,7 @@ class Fetcher:
         s = self.settings
         lim = s.limits
         started = time.monotonic()
+        self._asked = url
         try:
             with self.client.stream("GET", url) as r:
                 final = str(r.url)
@@ -323,6 +335,10 @@ class Fetcher:
 
 class _Transient(Exception):
     pass
+
+
+class Disallowed(Exception):
+    """robots.txt of a host asks not to fetch a URL (or cannot be read)."""
 
 
 def _too_large(lim: Limits, what: str) -> str:
@@ -488,13 +504,12 @@ def _one(
         entry.reason = f"{ALREADY} at {prev.get('retrieved_at', '')} ({prev.get('file') or prev.get('reason')})"
         entry.file, entry.sha256 = prev.get("file", ""), prev.get("sha256", "")
         return entry, []
-    why = fetcher.robots.refusal(target.url)
-    if why:
-        entry.outcome, entry.reason = "skipped", why
-        return entry, []
     folder = Path(tempfile.mkdtemp(dir=tmp))
     try:
         dl = fetcher.download(target.url, folder)
+    except Disallowed as exc:
+        entry.outcome, entry.reason = "skipped", str(exc)
+        return entry, []
     except FetchError as exc:
         entry.outcome, entry.reason, entry.retrieved_at = "failed", str(exc), _now()
         return entry, []
