@@ -234,3 +234,15 @@ def test_citation_file_is_cff_1_2() -> None:
     assert cff["version"] == helpers.__version__
     assert cff["title"] and cff["message"] and cff["type"] == "software"
     assert cff["authors"] and all("name" in a or "family-names" in a for a in cff["authors"])
+
+
+def test_long_strings_go_to_strl_and_read_back(built, tmp_path: Path) -> None:
+    raw, processed, _ = built
+    copy = tmp_path / "processed"
+    shutil.copytree(processed, copy)
+    reports = _csv(copy / "reports.csv")
+    reports.loc[0, "level"] = "县级" * 800  # 4,800 bytes, over the 2,045 of a fixed-width Stata string
+    reports.to_csv(copy / "reports.csv", index=False, lineterminator="\n")
+    out = release(copy, tmp_path / "rel", raw=raw)
+    df, _, _ = _stata(out / "stata" / "reports.dta")
+    assert df.loc[0, "level"] == "县级" * 800 and list(df["report"]) == list(reports["report"])

@@ -332,7 +332,7 @@ def write_stata(t: Table, fields: list[dict[str, Any]], folder: Path) -> list[di
         raw = [r[j] for r in t.rows]
         if f["type"] in ("number", "integer"):
             series = pd.to_numeric(pd.Series(raw, dtype="object").replace(MISSING, None), errors="raise")
-            data[name] = series.astype("float64") if f["type"] == "number" or series.isna().any() else series.astype("int32")
+            data[name] = series.astype("float64") if f["type"] == "number" or series.isna().any() else series.astype("int64")
         elif f["type"] == "boolean":
             data[name] = pd.Series([{"True": 1, "False": 0}.get(v) for v in raw], dtype="float64").astype("Int8")
             if data[name].isna().any():
@@ -353,15 +353,21 @@ def write_stata(t: Table, fields: list[dict[str, Any]], folder: Path) -> list[di
             "value_labels": "; ".join(f"{int(k)} = {v}" for k, v in sorted(value_labels.get(name, {}).items())),
         })
     df = pd.DataFrame(data)
-    df.to_stata(
-        folder / f"{t.name}.dta",
-        write_index=False,
-        version=118,
-        time_stamp=STATA_TIME,
-        data_label=_label(f"{t.name} of the GIDR processed data, version {__version__}"),
-        variable_labels=labels,
-        value_labels=value_labels or None,
-    )
+    # strings over Stata's fixed width (2045 bytes) go to strL
+    long = [c for c in df.columns if df[c].dtype == object and df[c].map(lambda v: len(v.encode("utf-8"))).max() > 2045]
+    try:
+        df.to_stata(
+            folder / f"{t.name}.dta",
+            write_index=False,
+            version=118,
+            time_stamp=STATA_TIME,
+            data_label=_label(f"{t.name} of the GIDR processed data, version {__version__}"),
+            variable_labels=labels,
+            value_labels=value_labels or None,
+            convert_strl=long or None,
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ReleaseError(f"{t.path}: cannot be written as a Stata file ({exc})") from None
     return mapping
 
 
