@@ -1,7 +1,9 @@
 """Report metadata read from the text: the reporting agency and the report year.
 
 The report year is the year the report covers (its title, ``XX2021年政府信息公开
-工作年度报告``, or its statistics period), not the year it was published.
+工作年度报告``, or its statistics period), not the year it was published.  The
+agency is read from the title, else from the subject of the opening sentence
+(``2023年，山东省人民政府办公厅以…``).
 """
 
 from __future__ import annotations
@@ -96,4 +98,27 @@ def report_year_and_agency(doc: Document) -> tuple[int | None, str | None]:
         m = _YEAR_OPEN.search(joined)
         if m:
             year = int(m.group(1))
+    if agency is None and year is not None:
+        agency = _opening_agency(joined, year)
     return year, agency
+
+
+# "2023年，山东省人民政府办公厅以…": a report whose title names no agency (or that
+# has no title) names it as the subject of its opening sentence
+_OPENING = re.compile(
+    r"(?P<year>(?:19|20)\d{2})\s*年(?:度|以来)?[，,]\s*"
+    r"(?P<agency>[\u4e00-\u9fff]{2,20}?(?:人民政府办公厅|人民政府办公室|人民政府|政府办公室|办公厅|"
+    r"管理委员会|管委会|委员会|街道办事处))"
+)
+
+
+# words that make the text before a government tail a clause, not a name
+# ("2022年，我局主动通过市人民政府…")
+_NOT_A_NAME = re.compile(r"^(?:我|本|全|各|该|其)|通过|主动|坚持|认真|按照|围绕|深入|根据|依据|[以在和及对向与为将把]")
+
+
+def _opening_agency(text: str, year: int) -> str | None:
+    for m in _OPENING.finditer(text):
+        if int(m.group("year")) == year and not _NOT_A_NAME.search(m.group("agency")):
+            return _clean_agency(m.group("agency"))
+    return None

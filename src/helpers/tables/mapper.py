@@ -64,6 +64,7 @@ class Mapper:
             self._values(row, toks, pending)
             return
         i = 0
+        orphans: list[Token] = []  # Table 3 values after a label that opened no row
         while i < len(toks):
             t = toks[i]
             if w.ctx == "t4":
@@ -81,6 +82,8 @@ class Mapper:
                 self._label(t, row)
             elif t.kind == TEXT:
                 w.close(by_text=True)
+                if w.ctx == "t3":
+                    table3.note_text(w, t)
                 if w.ctx in ("t2", "t3") and _header_like(t.text):
                     rest = toks[i:]
                     if rest and all(x.kind in (VALUE, BLANK) for x in rest) and any(x.kind == VALUE for x in rest):
@@ -94,6 +97,10 @@ class Mapper:
             else:  # VALUE / BLANK
                 if w.open is not None:
                     w.open.tokens.append(t)
+                elif w.ctx == "t3" and i > 1 and (orphans or toks[i - 2].kind == LABEL):
+                    orphans.append(t)
+        if orphans:
+            table3.damaged_row(w, next(x.text for x in reversed(toks) if x.kind == LABEL), orphans, row)
         self._close_after_row(row)
 
     def _values(self, row: Row, toks: list[Token], pending: tuple[str, str] | None) -> None:
@@ -173,6 +180,10 @@ class Mapper:
             k = (rec.table, rec.row)
             n_before = len(issues)
             decoded = decoder.decode(rec.tokens, rec.width, t3_row_identity() if rec.table == "t3" else [], rec)
+            if decoded is None and rec.table == "t3":
+                decoded = table3.restore_pulled_cell(w, rec)
+                if decoded is not None:
+                    del issues[n_before:-1]  # the width error is settled; its note stays
             new_issues = issues[n_before:]
             del issues[n_before:]
             if decoded is None:
@@ -207,6 +218,7 @@ class Mapper:
             else:
                 table2.emit(w, rec, decoded_of[(table, row)], cells, rows_found)
         t3_rows.add_placed(decoder, placed, t3_row_identity())
+        t3_rows.check_damaged(placed, leaves)
         # problems of records whose row was read after all (another record, a placed row) are moot
         for (table, row), found in pending_issues.items():
             if (table, row) in chosen or (table == "t3" and row in t3_rows):

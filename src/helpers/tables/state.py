@@ -50,11 +50,14 @@ class Record:
 
 @dataclass(slots=True)
 class Unlabelled:
-    """A Table 3 row of values whose label was lost."""
+    """A Table 3 row of values whose label was lost, or stands as a word that is no
+    row label (``label``, e.g. the column word ``其他`` of ``3.其他`` without its
+    enumerator)."""
 
     tokens: list[Token]
     where: str
     order: int
+    label: str = ""
 
 
 @dataclass
@@ -96,6 +99,8 @@ class Walk:
         self.open: Record | None = None
         self.records: list[Record] = []
         self.unlabelled: list[Unlabelled] = []
+        # numbers printed alone next to Table 3 rows (a cell pulled out of its row with a note)
+        self.loose: list[tuple[int, Token]] = []
         self.t4_tokens: list[Token] = []
         self.t4_done = False
         # every run of values seen in Table 4, also after the first 15 items (see table4)
@@ -125,12 +130,12 @@ class Walk:
     def t3_started(self) -> bool:
         return any(r.table == "t3" for r in self.records)
 
-    def unrecognised_row(self, text: str, where: str) -> None:
+    def unrecognised_row(self, text: str, where: str, table: str | None = None) -> None:
         self.issues.append(
             Issue(
                 "extract.unrecognised_row",
                 "warning",
-                f"{self.path}: {self.ctx.upper()} row {text!r} at {where} carries values but its label is not "
+                f"{self.path}: {(table or self.ctx).upper()} row {text!r} at {where} carries values but its label is not "
                 "recognised; its values are not read",
                 path=self.path,
             )

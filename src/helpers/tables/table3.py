@@ -18,10 +18,13 @@ next lines.
 from __future__ import annotations
 
 import itertools
+import re
 
+from ..identities import t3_row_identity
+from ..numbers import parse_cell
 from ..result import CellValue, Issue
-from ..tokens import Row, Token
-from .decode import RUN, Decoder, Reading, cell, cells_of, printed_run
+from ..tokens import BLANK, VALUE, Row, Token
+from .decode import RUN, Decoder, Reading, cell, cells_of, printed_run, violations
 from .state import T3_WIDTH, Record, Unlabelled, Walk, pick
 
 MAX_JOINT_COMBINATIONS = 20_000
@@ -53,6 +56,8 @@ def on_values(w: Walk, toks: list[Token], row: Row) -> None:
     if len(toks) >= T3_WIDTH or (len(toks) == 1 and len(toks[0].text) >= T3_WIDTH and RUN.match(toks[0].text)):
         w.unlabelled.append(Unlabelled(toks, row.where, w.order))
     else:
+        if len(toks) == 1 and toks[0].parsed is not None and toks[0].parsed.status == "number":
+            w.loose.append((w.order, toks[0]))
         w.issues.append(
             Issue(
                 "extract.stray_values",
@@ -62,6 +67,63 @@ def on_values(w: Walk, toks: list[Token], row: Row) -> None:
                 path=w.path,
             )
         )
+
+
+_NOTED_NUMBER = re.compile(r"^(\d+)\s*[（(\[【]")
+LOOSE_DISTANCE = 2  # rows between a short row and the number pulled out of it
+
+
+def note_text(w: Walk, t: Token) -> None:
+    """Text that begins with a number and a bracketed note (``111（含转办件）``):
+    a cell pulled out of its row, kept as a loose number."""
+    m = _NOTED_NUMBER.match(t.text)
+    if m:
+        w.loose.append((w.order, Token(VALUE, m.group(1), parsed=parse_cell(m.group(1)), where=t.where)))
+
+
+def restore_pulled_cell(w: Walk, rec: Record) -> list[Reading] | None:
+    """A row one value short, with one loose number printed next to it: the
+    readings with that number put back at a position where the row's total holds
+    (several when the position is open: the column identities may settle it)."""
+    items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
+    if len(items) != T3_WIDTH - 1 or any(t.kind != VALUE for t in items):
+        return None
+    near = [tok for order, tok in w.loose if abs(order - rec.order) <= LOOSE_DISTANCE]
+    if len(near) != 1:
+        return None
+    loose = near[0]
+    identity = t3_row_identity()
+    readings: dict[tuple[str, ...], Reading] = {}
+    for pos in range(T3_WIDTH):
+        toks = [*items[:pos], loose, *items[pos:]]
+        reading = [(t.text, t.parsed or parse_cell(t.text)) for t in toks]
+        if violations(reading, identity) == 0:
+            readings.setdefault(tuple(x for x, _ in reading), reading)
+    if not readings:
+        return None
+    w.issues.append(
+        Issue(
+            "extract.cell_restored",
+            "info",
+            f"{w.path}: T3 row {rec.label!r} at {rec.where} printed {T3_WIDTH - 1} values; the number "
+            f"{loose.text!r} printed alone at {loose.where} was put back in the row "
+            f"({len(readings)} position(s) where the row total holds)",
+            path=w.path,
+        )
+    )
+    rec.tokens = [*rec.tokens, loose]  # its printed run names the number too
+    return list(readings.values())
+
+
+def damaged_row(w: Walk, label: str, toks: list[Token], row: Row) -> None:
+    """Values after a known word that is no Table 3 row label (the column word
+    ``其他`` of ``3.其他`` whose enumerator was lost): a row whose label is
+    damaged.  It may be placed like an unlabelled row, if its values then satisfy
+    the column identities (:meth:`Rows.check_damaged`).  Unrecognised text before
+    values stays reported and unread (``extract.unrecognised_row``)."""
+    values = [t for t in toks if t.kind == VALUE or (row.grid and t.kind == BLANK)]
+    if sum(1 for t in values if t.kind == VALUE) and len(values) >= T3_WIDTH:
+        w.unlabelled.append(Unlabelled(values, row.where, w.order, label=label))
 
 
 def place_unlabelled(w: Walk, chosen: dict[tuple[str, str], Record], leaves: list[str]) -> dict[str, Unlabelled]:
@@ -83,16 +145,20 @@ def place_unlabelled(w: Walk, chosen: dict[tuple[str, str], Record], leaves: lis
         if len(gap) == len(us) and lo < hi:
             for i, u in zip(gap, us):
                 placed[leaves[i]] = u
+                what = f"printed with the label {u.label!r}, which is no row label," if u.label else "has no label;"
                 w.issues.append(
                     Issue(
                         "extract.unlabelled_row",
                         "info",
-                        f"{w.path}: T3 row at {u.where} has no label; placed as {leaves[i]!r}, the only unfilled "
-                        "row between its labelled neighbours",
+                        f"{w.path}: T3 row at {u.where} {what} placed as {leaves[i]!r}, the only unfilled "
+                        "row between its labelled neighbours" + (", whose column identities its values satisfy" if u.label else ""),
                         cells=[f"t3.{leaves[i]}.{c}" for c in w.cb.t3_cols],
                         path=w.path,
                     )
                 )
+        elif all(u.label for u in us):
+            for u in us:
+                w.unrecognised_row(u.label, u.where, "t3")
         else:
             where = ", ".join(u.where for u in us)
             w.issues.append(
@@ -131,6 +197,21 @@ class Rows:
             decoded = decoder.decode(u.tokens, T3_WIDTH, identity, None, where=u.where, label=f"(unlabelled, placed as {row})")
             if decoded is not None:
                 self.add(row, decoded, u.tokens)
+
+    def check_damaged(self, placed: dict[str, Unlabelled], leaves: list[str]) -> None:
+        """Keep a placed row whose label was damaged only when the column identities
+        that involve it can be checked and hold; otherwise it is not read (and its
+        unrecognised label stays reported)."""
+        w = self.w
+        for row, u in placed.items():
+            if not u.label:
+                continue
+            if row in self.certain and _columns_hold(self.certain, leaves, row):
+                continue
+            self.certain.pop(row, None)
+            self.ambiguous.pop(row, None)
+            w.issues[:] = [i for i in w.issues if not (i.rule == "extract.unlabelled_row" and u.where in i.message)]
+            w.unrecognised_row(u.label, u.where, "t3")
 
     def emit(self, leaves: list[str], cells: dict[str, CellValue], rows_found) -> None:
         cols = self.w.cb.t3_cols
@@ -202,3 +283,33 @@ class Rows:
                     del ambiguous[n]
                 else:
                     ambiguous[n] = [list(o) for o in {tuple(s[n]) for s in survivors}]
+
+
+def _columns_hold(rows: dict[str, Reading], leaves: list[str], row: str) -> bool:
+    """Whether the column identities that involve ``row`` can all be checked with
+    the rows read, and hold in every column (the outcome total and the balance
+    of the year)."""
+    outcomes = [r for r in leaves if r not in ("new_received", "carried_over", "total_processed", "carried_forward")]
+    balance = ["new_received", "carried_over", "total_processed", "carried_forward"]
+    checks = []
+    if row in outcomes or row == "total_processed":
+        checks.append(("total", ["total_processed", *outcomes]))
+    if row in balance:
+        checks.append(("balance", balance))
+    if not checks:
+        return False
+    for kind, needed in checks:
+        if any(r not in rows for r in needed):
+            return False
+        for c in range(T3_WIDTH):
+            v = {r: rows[r][c][1] for r in needed}
+            if any(p.status != "number" for p in v.values()):
+                return False
+            if kind == "total":
+                ok = abs(v["total_processed"].value - sum(v[r].value for r in outcomes)) < 1e-9
+            else:
+                ok = abs(v["new_received"].value + v["carried_over"].value
+                         - v["total_processed"].value - v["carried_forward"].value) < 1e-9
+            if not ok:
+                return False
+    return True
