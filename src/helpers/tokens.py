@@ -395,7 +395,9 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
     when its row ends is held for the next rows: the label of a neighbouring row
     may have been printed between its two pieces (``1.申请人…不再`` /
     ``2.申请人逾期…`` / ``处理其政府信息公开申请``).  The joined label takes the
-    place of the piece whose row carries values (the last piece when several do).
+    place of the piece whose row carries values (the last piece when several do);
+    without values, a label broken over grid rows takes the place of its first
+    piece (a header cell: its column is where it starts).
     """
     buf: list[tuple[int, int]] = []  # (row index, token index) of consecutive TEXT tokens
     held: list[tuple[int, int]] = []  # a label's first piece, left over from an earlier row
@@ -429,7 +431,12 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
             if hit:
                 pieces, joined, entries = hit
                 carrier = [p for p in pieces if any(t.kind == VALUE for t in rows[p[0]].tokens)]
-                r_at, t_at = carrier[-1] if carrier else pieces[-1]
+                if carrier:
+                    r_at, t_at = carrier[-1]
+                elif pieces[0][0] != pieces[-1][0] and rows[pieces[0][0]].grid:
+                    r_at, t_at = pieces[0]  # a header cell broken over grid rows: its column is the first piece's
+                else:
+                    r_at, t_at = pieces[-1]
                 for r, t in pieces:
                     rows[r].tokens[t] = Token(TEXT, "", where=rows[r].tokens[t].where)
                 rows[r_at].tokens[t_at] = Token(LABEL, joined, tuple(entries), where=rows[r_at].tokens[t_at].where)

@@ -8,9 +8,9 @@ be read:
 
 * exactly ``width`` items — read as printed;
 * more items than cells — the extra items must be empty padding around the
-  values; the window in which the row's identities hold wins, then the offset
-  that rows of the same shape use (:meth:`Decoder.learn_offsets`), then the
-  first.  Empty cells *among* the values are dropped only when the values are
+  values; the window in which the row's identities hold wins; windows that
+  hold equally well and read differently leave the differing cells unset.
+  Empty cells *among* the values are dropped only when the values are
   exactly as many as the cells and satisfy the row's identities.  More values
   than cells is an error, never a guess;
 * fewer items — digits run together, split by :mod:`helpers.splitting` under
@@ -20,8 +20,6 @@ be read:
 from __future__ import annotations
 
 import re
-from collections import Counter
-
 from ..numbers import Parsed, parse_cell
 from ..result import CellValue, Issue
 from ..splitting import MAX_STEPS, search_splits
@@ -39,23 +37,7 @@ class Decoder:
     def __init__(self, path: str, issues: list[Issue]):
         self.path = path
         self.issues = issues  # shared with the walk: issues are appended in reading order
-        self.preferred_start: dict[tuple[str, int], int] = {}
         self.split_steps = [0]  # digit-splitting steps used in this document
-
-    def learn_offsets(self, records: list[Record]) -> None:
-        """Where values start in rows padded with empty fields, learnt from the rows
-        whose position is forced (their printed values fill the window exactly)."""
-        seen: dict[tuple[str, int], Counter] = {}
-        for rec in records:
-            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
-            width = rec.width
-            if width <= 0 or len(items) <= width:
-                continue
-            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
-            if not nb or nb[-1] - nb[0] != width - 1:
-                continue
-            seen.setdefault((rec.table.upper(), len(items)), Counter())[nb[0]] += 1
-        self.preferred_start = {k: c.most_common(1)[0][0] for k, c in seen.items()}
 
     def _error(self, rule: str, severity: str, message: str) -> None:
         self.issues.append(Issue(rule, severity, f"{self.path}: {message}", path=self.path))
@@ -101,18 +83,33 @@ class Decoder:
                     return None
                 starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
                 if len(starts) > 1:
-                    # padding cells around the values: the window in which the row's identities
-                    # hold wins, then the offset that rows of the same shape use, then the first
-                    preferred = self.preferred_start.get((table, len(items)))
-                    start = min(
-                        starts, key=lambda st: (violations(items[st:st + width], identities), st != preferred, st)
-                    )
-                else:
-                    start = starts[0]
-                items = items[start:start + width]
+                    return self._window(items, starts, width, identities, table, label, where)
+                items = items[starts[0]:starts[0] + width]
         if len(items) == width:
             return [items]
         return self._split(items, width, identities, table, label, where)
+
+    def _window(self, items: Reading, starts: range, width: int, identities, table: str, label: str, where: str):
+        """Padding cells around the values: the windows in which the row's identities
+        hold best; when they read differently, every reading is returned (cells that
+        differ between them are left unset; Table 3 rows may be settled by the
+        column identities)."""
+        scored = [(violations(items[st:st + width], identities), st) for st in starts]
+        best = min(v for v, _ in scored)
+        tied = [st for v, st in scored if v == best]
+        readings: dict[tuple[str, ...], Reading] = {}
+        for st in tied:
+            window = items[st:st + width]
+            readings.setdefault(tuple(x for x, _ in window), window)
+        if len(readings) == 1:
+            return [next(iter(readings.values()))]
+        self._error(
+            "extract.ambiguous_padding",
+            "warning",
+            f"{table} row {label!r} at {where}: {len(items)} cells for {width} columns, and the empty cells "
+            f"can stand in {len(readings)} places; cells that differ between them are left unset",
+        )
+        return list(readings.values())
 
     def _split(self, items: Reading, width: int, identities, table: str, label: str, where: str) -> list[Reading] | None:
         """Fewer printed items than cells: digits run together?"""
