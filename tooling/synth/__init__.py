@@ -38,7 +38,7 @@ class Rendering:
     data: bytes
     suffix: str
     form: str
-    damage: tuple[str, ...]  # damage kinds applied
+    damage: tuple[str, ...]  # damage kinds applied (``blank_zeros`` when the report prints zeros blank)
     unreadable: frozenset[str]  # keys whose value the damage made unreadable (unset allowed)
 
 
@@ -72,12 +72,13 @@ def render_ex(report: SynthReport, form: str, seed: int | None = None, damage: b
     elif form == "pdf":
         from .render_pdf import render_pdf
 
-        data = render_pdf(blocks, title, note, running_header="running_header" in kinds)
+        data = render_pdf(blocks, title, note, running_header="page_markers" in kinds)
     else:
         from .render_markdown import render_markdown
 
         data = render_markdown(blocks, rng, damaged="markdown_loose" in kinds)
-    return Rendering(data, SUFFIX[form], form, tuple(kinds), frozenset(unreadable))
+    applied = (("blank_zeros",) if report.blank_style != "none" else ()) + tuple(kinds)
+    return Rendering(data, SUFFIX[form], form, applied, frozenset(unreadable))
 
 
 def render(report: SynthReport, form: str, seed: int | None = None, damage: bool | float | str | list[str] | tuple[str, ...] = False) -> tuple[bytes, str]:

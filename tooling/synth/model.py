@@ -19,6 +19,7 @@ class Cell:
     key: str | None = None  # the codebook key of a value cell
     header: bool = False
     text_row: int = 0  # in renderings that flatten spans: which row of the span carries the text
+    marker: bool = False  # a page marker or running header left inside the table
 
 
 @dataclass
@@ -27,7 +28,6 @@ class Table:
     rows: list[list[Cell]]
     ncols: int
     widths: list[float] = field(default_factory=list)  # relative column widths
-    breaks: dict[int, str] = field(default_factory=dict)  # row index -> page marker printed before it
 
 
 @dataclass
@@ -69,3 +69,40 @@ def grid(table: Table) -> list[list[tuple[Cell | None, str]]]:
                     taken[rr][cc] = True
             c += cell.colspan
     return rows
+
+
+def width(table: Table) -> int:
+    """Columns the table really uses: its ``ncols``, or more when damage widened a row."""
+    g = grid(table)
+    return max([table.ncols, *(len(r) for r in g)])
+
+
+def col_widths(table: Table) -> list[float]:
+    """Relative column widths for :func:`width` columns (extra columns get the mean width)."""
+    base = table.widths or [1.0] * table.ncols
+    n = width(table)
+    return base + [sum(base) / len(base)] * (n - len(base))
+
+
+def marker_row(row: list[Cell]) -> Cell | None:
+    """The marker cell of a row that holds a page marker, else None."""
+    return next((c for c in row if c.marker), None)
+
+
+def insert_row(t: Table, index: int, row: list[Cell]) -> None:
+    """Insert ``row`` before row ``index``, lengthening the spans of earlier rows that cover it."""
+    for r in range(index):
+        for cell in t.rows[r]:
+            if r + cell.rowspan > index:
+                cell.rowspan += 1
+    t.rows.insert(index, row)
+
+
+def free_columns(t: Table, index: int) -> int:
+    """How many columns of a row inserted before ``index`` are not covered by spans from above."""
+    covered = 0
+    for r in range(index):
+        for cell in t.rows[r]:
+            if r + cell.rowspan > index:
+                covered += cell.colspan
+    return t.ncols - covered

@@ -11,7 +11,7 @@ import datetime as _dt
 import io
 import zipfile
 
-from .model import Block, Table
+from .model import Block, Table, width
 
 _EPOCH = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -19,13 +19,14 @@ _EPOCH = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
 def _table(doc, t: Table) -> None:
     from docx.table import _Cell
 
-    nrows = len(t.rows) + len(t.breaks)
-    table = doc.add_table(rows=nrows, cols=t.ncols)
+    nrows = len(t.rows)
+    ncols = width(t)
+    table = doc.add_table(rows=nrows, cols=ncols)
     table.style = "Table Grid"
     # the grid's <w:tc> elements before merging (python-docx's table.cell() rescans
     # the whole table on every call, which is quadratic in its size)
     tcs = [list(tr.tc_lst) for tr in table._tbl.tr_lst]
-    taken = [[False] * t.ncols for _ in range(nrows)]
+    taken = [[False] * ncols for _ in range(nrows)]
 
     def put(r: int, c: int, r2: int, c2: int, text: str) -> None:
         tc = tcs[r][c] if (r2, c2) == (r, c) else tcs[r][c].merge(tcs[r2][c2])
@@ -38,22 +39,17 @@ def _table(doc, t: Table) -> None:
         for extra in lines[1:]:
             cell.add_paragraph(extra)
 
-    r = 0
-    for i, row in enumerate(t.rows):
-        if i in t.breaks:  # a page marker left inside the table as a row of its own
-            put(r, 0, r, t.ncols - 1, t.breaks[i])
-            r += 1
+    for r, row in enumerate(t.rows):
         c = 0
         for cell in row:
-            while c < t.ncols and taken[r][c]:
+            while c < ncols and taken[r][c]:
                 c += 1
-            if c >= t.ncols:
-                break  # more cells than the grid has columns: Word would not show them either
+            if c >= ncols:  # pragma: no cover - width() counts every slot
+                raise ValueError(f"synthetic DOCX: table {t.name} row {r} has more cells than columns")
             r2 = min(r + cell.rowspan - 1, nrows - 1)
-            c2 = min(c + cell.colspan - 1, t.ncols - 1)
+            c2 = min(c + cell.colspan - 1, ncols - 1)
             put(r, c, r2, c2, cell.text)
             c = c2 + 1
-        r += 1
 
 
 def render_docx(blocks: list[Block], title: str, note: str) -> bytes:

@@ -33,10 +33,7 @@ def _cell(cell, width: float) -> str:
 
 def _table(t: Table) -> str:
     parts = ['<table border="1" cellspacing="0" style="border-collapse:collapse;border:none;"><tbody>']
-    for i, row in enumerate(t.rows):
-        if i in t.breaks:
-            marker = escape(t.breaks[i]).replace("\n", "<br/>")
-            parts.append(f'<tr><td colspan="{t.ncols}" style="border:none;"><p align="center">{marker}</p></td></tr>')
+    for row in t.rows:
         parts.append("<tr>")
         col = 0
         for cell in row:

@@ -201,8 +201,14 @@ def _blank(rng: random.Random, style: str, key: str) -> bool:
     return rng.random() < 0.7  # everywhere, not quite consistently
 
 
-def generate(seed: int, edition: str | None = None) -> SynthReport:
-    """A synthetic report for ``seed`` (always the same report for the same seed and edition)."""
+def generate(seed: int, edition: str | None = None, blanks: bool | None = None) -> SynthReport:
+    """A synthetic report for ``seed`` (always the same report for the same arguments).
+
+    ``blanks``: whether zeros may be printed blank (as many agencies do; the
+    damage kind ``blank_zeros`` of the benchmark): None = as the seed draws it
+    (most reports print every zero), True = always in one of the blank styles,
+    False = never.  The values are the same whatever ``blanks`` says.
+    """
     rng = random.Random(f"synth-report:{seed}:{edition}")
     if edition is None:
         edition = rng.choices(list(_EDITION_WEIGHTS), weights=list(_EDITION_WEIGHTS.values()))[0]
@@ -215,9 +221,11 @@ def generate(seed: int, edition: str | None = None) -> SynthReport:
     values, printed = _t2(rng, t2_edition)
     for k, v in [*_t3(rng, split_other).items(), *_t4(rng).items()]:
         values[k], printed[k] = v, str(v)
-    style = rng.choices(list(BLANK_STYLES), weights=list(BLANK_STYLES.values()))[0]
-    for k, v in values.items():
-        if v == 0 and printed[k] == "0" and _blank(rng, style, k):
+    brng = random.Random(f"synth-blanks:{seed}:{edition}")  # apart, so that blanks do not change the values
+    styles = [s for s in BLANK_STYLES if blanks is None or (s != "none") == blanks]
+    style = brng.choices(styles, weights=[BLANK_STYLES[s] for s in styles])[0]
+    for k in sorted(values):
+        if values[k] == 0 and printed[k] == "0" and _blank(brng, style, k):
             printed[k] = ""
     report = SynthReport(seed, agency, year, edition, t2_edition, split_other, values, printed, style)
     from .narrative import narrative
