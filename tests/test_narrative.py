@@ -311,3 +311,15 @@ def test_real_originals(shared_dir):
         "path", "part", "pattern", "sentence", "printed", "value", "unit", "key", "table_value", "agrees", "denominators", "where",
     ]
     assert rows == narrative_rows(results)  # deterministic
+
+
+def test_long_digit_runs_cost_one_scan():
+    """A mutated text with thousands of digits before 件 (a fuzzing case that once took 7 s)."""
+    import time
+
+    run = "7" * 5000
+    doc = Document("n.txt", "text", [Paragraph(f"{run}件结转下年度，{run}起行政复议，共收到政府信息公开申请1,234件。" * 20)])
+    t = time.perf_counter()
+    got = [(v.pattern, v.value) for v in find(doc, 2024)]
+    assert time.perf_counter() - t < 1.0
+    assert got == [("received", 1234)] * 20  # the runs are no numbers of this report (more than 15 digits)

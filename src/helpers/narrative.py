@@ -44,8 +44,13 @@ from .document import Document, Paragraph
 from .parts import marker_of
 from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
-_NUMBER = r"(?P<n>\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
-_PERCENT = r"(?:,?(?:占|比例为|占比为?)(?:比)?(?:为)?(?P<pct>\d+(?:\.\d+)?)%)?"
+# a whole number, never the tail of a longer one (bounded, so that a run of thousands of digits
+# costs one scan, not one per digit)
+_NUMBER = (
+    r"(?<![\d.零〇一二两三四五六七八九十百千])(?<!\d,)"
+    r"(?P<n>\d[\d,]{0,14}(?:\.\d{1,4})?(?![\d,.])|[零〇一二两三四五六七八九十百千]{1,8}(?![零〇一二两三四五六七八九十百千]))"
+)
+_PERCENT = r"(?:,?(?:占|比例为|占比为?)(?:比)?(?:为)?(?P<pct>\d{1,3}(?:\.\d{1,4})?)%)?"
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _CLAUSE_START = re.compile(r"[,，、:：;；(（]")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
@@ -136,13 +141,14 @@ def sentences(doc: Document) -> list[tuple[str, str]]:
     def flush() -> None:
         nonlocal size
         text = "".join(buf)
+        offsets = [o for o, _ in starts]
         pos = 0
         for piece in _SENTENCE_END.split(text):
             begin = text.find(piece, pos) if piece else pos
             pos = begin + len(piece)
             s = piece.strip()
             if s:
-                at = bisect_right([o for o, _ in starts], begin + len(piece) - len(piece.lstrip())) - 1
+                at = bisect_right(offsets, begin + len(piece) - len(piece.lstrip())) - 1
                 out.append((s, starts[max(at, 0)][1]))
         buf.clear()
         starts.clear()

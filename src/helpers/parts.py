@@ -304,11 +304,16 @@ def split_document(doc: Document, rows: list[Row] | None = None) -> Split:
 
 
 def _first_repeat(instances: list[Instance]) -> tuple[Instance, Instance]:
-    for j, inst in enumerate(instances):
-        for later in instances[j + 1 :]:
-            if later.table == inst.table:
-                return inst, later
-    raise ValueError("no table is printed twice")  # pragma: no cover - callers check _seen first
+    """The first instance whose table is printed again, and its next printing."""
+    first: dict[str, Instance] = {}
+    nxt: dict[str, Instance] = {}
+    for inst in instances:
+        if inst.table in first:
+            nxt.setdefault(inst.table, inst)
+        else:
+            first[inst.table] = inst
+    table = min(nxt, key=lambda t: instances.index(first[t]))
+    return first[table], nxt[table]
 
 
 def part_document(doc: Document, part: Part) -> Document:
