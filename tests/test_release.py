@@ -246,3 +246,22 @@ def test_long_strings_go_to_strl_and_read_back(built, tmp_path: Path) -> None:
     out = release(copy, tmp_path / "rel", raw=raw)
     df, _, _ = _stata(out / "stata" / "reports.dta")
     assert df.loc[0, "level"] == "县级" * 800 and list(df["report"]) == list(reports["report"])
+
+
+def test_a_file_holding_several_reports_is_listed_once_as_a_raw_file(built, tmp_path: Path) -> None:
+    raw, processed, _ = built
+    copy = tmp_path / "processed"
+    shutil.copytree(processed, copy)
+    reports = _csv(copy / "reports.csv")
+    part = reports[reports["report"] == "yindu_office_2024.txt"].copy()
+    reports.loc[reports["report"] == "yindu_office_2024.txt", "report"] = "yindu_office_2024.txt#1"
+    part["report"] = "yindu_office_2024.txt#2"
+    pd.concat([reports, part]).to_csv(copy / "reports.csv", index=False, lineterminator="\n")
+    for name in ("cells", "issues", "t2", "t3", "t4"):
+        t = _csv(copy / f"{name}.csv")
+        t.loc[t["report"] == "yindu_office_2024.txt", "report"] = "yindu_office_2024.txt#1"
+        t.to_csv(copy / f"{name}.csv", index=False, lineterminator="\n")
+    out = release(copy, tmp_path / "rel", raw=raw)
+    sources = _csv(out / "sources.csv")
+    assert list(sources["file"]) == sorted(FILES)
+    assert sources.set_index("file").loc["yindu_office_2024.txt", "sha256"] == sha256_file(raw / "yindu_office_2024.txt")

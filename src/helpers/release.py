@@ -396,17 +396,18 @@ def _raw_rows(reports: Table | None, raw_dir: Path | None) -> list[dict[str, str
         from .sources import load_sources
 
         listed = {s.file: s for s in load_sources(raw_dir)}
-    out = []
+    out: dict[str, dict[str, str]] = {}
     if reports is not None:
         h = reports.header
         for r in reports.rows:
             d = dict(zip(h, r))
-            s = listed.get(d["report"])
-            out.append({
-                "file": d["report"], "sha256": d.get("sha256", ""), "kind": d.get("kind", ""),
+            name = re.sub(r"#\d+$", "", d["report"])  # the k-th report of a file holding several: <file>#k
+            s = listed.get(name)
+            out.setdefault(name, {
+                "file": name, "sha256": d.get("sha256", ""), "kind": d.get("kind", "") or (s.kind if s else ""),
                 "source": s.source if s else "", "retrieved": s.retrieved if s else "",
             })
-    return sorted(out, key=lambda x: x["file"])
+    return [out[k] for k in sorted(out)]
 
 
 # ----------------------------------------------------------------- the release
