@@ -74,7 +74,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import codebook as _codebook
-from .cache import Cache, code_version, result_key
+from .cache import Cache, code_version, compact, result_key
 from .derive import t3_wide, t4_wide
 from .executors import run as run_items
 from .identity import Resolution, SourceRecord, resolve
@@ -271,7 +271,7 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str, year_of_report: dict
 def report_id(r: ExtractResult) -> str:
     """A report's id: its file's name, with ``#k`` for the k-th report of a
     file holding several (:func:`attach_meta` sets the path so)."""
-    return Path(r.path).name
+    return os.path.basename(r.path)
 
 
 def attach_meta(
@@ -371,7 +371,9 @@ def tables(
         resolution = resolve(source_records(results, meta))
     extra_issues = list(extra_issues) + resolution.issues
     order = {k: i for i, k in enumerate(cb.keys)}
-    report_rows, cell_rows, issue_rows = [], [], []
+    report_rows, issue_rows = [], []
+    cell_cols: dict[str, list] = {c: [] for c in ("report", "key", "table", "value", "status", "printed")}
+    table_of = {k: k.split(".")[0] for k in cb.keys}
     rid_of_path = {r.path: report_id(r) for r in results}
     for r in results:
         rid = report_id(r)
@@ -405,18 +407,15 @@ def tables(
                 "agency_known": res.agency_known,
             }
         )
-        for key in sorted(r.cells, key=lambda k: order.get(k, 10**6)):
-            c = r.cells[key]
-            cell_rows.append(
-                {
-                    "report": rid,
-                    "key": key,
-                    "table": key.split(".")[0],
-                    "value": None if c.value is None else float(c.value),
-                    "status": c.status,
-                    "printed": c.printed,
-                }
-            )
+        # the cells table column by column (a dict per cell would cost more than the table)
+        keys = sorted(r.cells, key=lambda k: order.get(k, 10**6))
+        cells = [r.cells[k] for k in keys]
+        cell_cols["report"].extend([rid] * len(keys))
+        cell_cols["key"].extend(keys)
+        cell_cols["table"].extend([table_of.get(k) or k.split(".")[0] for k in keys])
+        cell_cols["value"].extend([None if c.value is None else float(c.value) for c in cells])
+        cell_cols["status"].extend([c.status for c in cells])
+        cell_cols["printed"].extend([c.printed for c in cells])
     all_issues = [(i, report_id(r)) for r in results for i in r.issues]
     all_issues += [(i, rid_of_path.get(i.path, i.path)) for i in extra_issues]
     for i, rid in sorted(all_issues, key=lambda x: ({"error": 0, "warning": 1, "info": 2}[x[0].severity], x[1], x[0].rule, x[0].message)):
@@ -435,7 +434,7 @@ def tables(
     if "year" in reports:
         reports["year"] = reports["year"].astype("Int64")
         reports["year_detected"] = reports["year_detected"].astype("Int64")
-    cells = pd.DataFrame(cell_rows, columns=["report", "key", "table", "value", "status", "printed"])
+    cells = pd.DataFrame(cell_cols, columns=["report", "key", "table", "value", "status", "printed"])
     issues = pd.DataFrame(issue_rows, columns=["report", "severity", "rule", "cells", "expected", "actual", "message"])
     issues["expected"] = issues["expected"].astype("float64")
     issues["actual"] = issues["actual"].astype("float64")
@@ -582,7 +581,8 @@ def build(
                 summary.seconds = time.perf_counter() - t0
                 return summary
 
-        per_file: list[list[ExtractResult] | None] = [store.get(k) for _name, k in keys]
+        shared: dict = {}  # one CellValue object per distinct printed cell, across all reports
+        per_file: list[list[ExtractResult] | None] = [store.get(k, shared) for _name, k in keys]
         missing = [i for i, rs in enumerate(per_file) if rs is None]
         summary.n_extracted = len(missing)
         n_jobs = jobs or (1 if len(missing) < 32 else os.cpu_count() or 1)
@@ -593,6 +593,7 @@ def build(
             bar = tqdm(total=len(missing), unit="report", desc="extract", file=sys.stderr)
         for j, rs in run_items([todo[i] for i in missing], executor, n_jobs, scheduler):
             i = missing[j]
+            rs = compact(rs, shared)
             store.put(keys[i][1], rs)
             per_file[i] = rs
             if bar:

@@ -37,7 +37,7 @@ import sqlite3
 import sys
 import zlib
 from dataclasses import astuple
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
@@ -45,7 +45,7 @@ from typing import Iterable
 from .limits import Limits
 from .result import CellValue, ExtractResult, Issue
 
-__all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "FORMAT"]
+__all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "compact", "FORMAT"]
 
 FORMAT = 1
 """Version of the entry encoding (:func:`encode`); part of every key."""
@@ -129,9 +129,14 @@ def code_version() -> str:
     return _digest(_package_files(extraction_only=False))
 
 
+@lru_cache(maxsize=16)
+def _limits_text(limits: Limits) -> str:
+    return repr(astuple(limits))
+
+
 def result_key(sha256: str, path: str, level: str | None, limits: Limits, version: str | None = None) -> str:
     """The cache key of one raw file's results (see the module documentation)."""
-    parts = [version or extractor_version(), sha256, path, level or "", repr(astuple(limits))]
+    parts = [version or extractor_version(), sha256, path, level or "", _limits_text(limits)]
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -149,22 +154,36 @@ def encode(results: list[ExtractResult]) -> bytes:
     return zlib.compress(pickle.dumps((FORMAT, rows), protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
-def decode(blob: bytes) -> list[ExtractResult]:
-    """The results of :func:`encode`; raises ``ValueError`` for a damaged entry."""
+def _shared_cell(shared: dict, v, st: str, pr: str) -> CellValue:
+    t = (v, st, pr, type(v))
+    c = shared.get(t)
+    if c is None:
+        c = shared[t] = CellValue(v, st, pr)
+    return c
+
+
+def compact(results: list[ExtractResult], shared: dict) -> list[ExtractResult]:
+    """The results with every cell replaced by one shared object per distinct
+    (value, status, printed) — most cells of a corpus print the same few
+    numbers — and without the cells' locations in the source, which the build
+    does not use.  A large corpus then costs a dict per report, not an object
+    per cell."""
+    for r in results:
+        r.cells = {sys.intern(k): _shared_cell(shared, c.value, c.status, c.printed) for k, c in r.cells.items()}
+    return results
+
+
+def decode(blob: bytes, shared: dict | None = None) -> list[ExtractResult]:
+    """The results of :func:`encode` (cells shared through ``shared``, see
+    :func:`compact`); raises ``ValueError`` for a damaged entry."""
     try:
         fmt, rows = pickle.loads(zlib.decompress(blob))
         if fmt != FORMAT:
             raise ValueError(f"entry format {fmt}, expected {FORMAT}")
-        shared: dict[tuple, CellValue] = {}
+        shared = {} if shared is None else shared
         out = []
         for path, status, edition, agency, year, kind, part, parts, cells, issues in rows:
-            cv = {}
-            for k, v, st, pr in cells:
-                t = (v, st, pr, type(v))
-                c = shared.get(t)
-                if c is None:
-                    c = shared[t] = CellValue(v, st, pr)
-                cv[sys.intern(k)] = c
+            cv = {sys.intern(k): _shared_cell(shared, v, st, pr) for k, v, st, pr in cells}
             iss = [Issue(rule, sev, msg, list(cl), e, a, p) for rule, sev, msg, cl, e, a, p in issues]
             out.append(ExtractResult(path, status, edition, agency, year, kind, cv, iss, part, parts))
         return out
@@ -209,14 +228,14 @@ class Cache:
         return db
 
     # -- extraction results
-    def get(self, key: str) -> list[ExtractResult] | None:
+    def get(self, key: str, shared: dict | None = None) -> list[ExtractResult] | None:
         if self.db is None:
             return None
         row = self.db.execute("SELECT data FROM results WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         try:
-            return decode(row[0])
+            return decode(row[0], shared)
         except ValueError:
             self.damaged += 1
             return None

@@ -9,12 +9,15 @@ and its output does not depend on which worker finished first.
 
 * ``local`` — one process (``jobs=1``) or a ``ProcessPoolExecutor`` of
   ``jobs`` workers.  Workers ignore SIGINT (the main process stops the pool)
-  and die with the main process.
+  and die with the main process.  Each keeps one memory-capped pdfium child
+  for all its PDFs (:func:`helpers.read.sandbox.use_pool`).
 * ``dask`` — ``distributed.Client(scheduler)``: the items are sent as paths,
   so raw files are read where the workers are (the path must be valid there:
   a shared file system or the same checkout).  When a worker dies mid-task the
   scheduler gives its tasks to another worker (up to
   ``distributed.scheduler.allowed-failures`` times); no report is lost.
+  PDFs are read with a fork per file there (a pooled child dies with the
+  thread that forked it, and dask retires idle threads).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from .extract import extract_file
 from .limits import Limits
+from .read import sandbox
 from .result import ExtractResult
 
 Item = tuple[str, "str | None", "Limits | None"]
@@ -61,12 +65,17 @@ def _worker_init() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:  # the main process died before prctl
         os._exit(1)
+    sandbox.use_pool(True)
 
 
 def run_local(items: Sequence[Item], jobs: int = 1) -> Iterator[tuple[int, list[ExtractResult]]]:
     if jobs <= 1 or len(items) <= 1:
-        for i, item in enumerate(items):
-            yield i, extract_item(item)
+        sandbox.use_pool(True)  # one capped pdfium child for all the PDFs, not a fork each
+        try:
+            for i, item in enumerate(items):
+                yield i, extract_item(item)
+        finally:
+            sandbox.use_pool(False)
         return
     ex = ProcessPoolExecutor(jobs, initializer=_worker_init)
     try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 NULL = "__HIVE_DEFAULT_PARTITION__"
@@ -26,8 +26,12 @@ FILE = "part-0.parquet"
 __all__ = ["write_partitioned", "read_partitioned", "partition_years", "NULL"]
 
 
-def _label(year) -> str:
-    return NULL if year is None or pd.isna(year) else str(int(year))
+def _labels(years: pd.Series) -> pd.Series:
+    """The partition value of each row: the year as text, NULL when missing."""
+    out = pd.Series(NULL, index=years.index, dtype=object)
+    known = years.notna()
+    out[known] = years[known].astype("int64").astype(str)
+    return out
 
 
 def write_partitioned(df: pd.DataFrame, folder: Path, name: str, year_of_report: Mapping[str, int | None] | None = None) -> None:
@@ -39,18 +43,20 @@ def write_partitioned(df: pd.DataFrame, folder: Path, name: str, year_of_report:
     """
     table = pa.Table.from_pandas(df, preserve_index=False)
     if "year" in df.columns:
-        years = df["year"]
+        years = pd.to_numeric(df["year"], errors="coerce")
+    elif "report" in df.columns:
+        lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
+        years = pd.to_numeric(df["report"].map(lookup), errors="coerce")
     else:
-        lookup = year_of_report or {}
-        years = df["report"].map(lambda r: lookup.get(r)) if "report" in df.columns else pd.Series([None] * len(df))
-    labels = pa.array([_label(y) for y in years], pa.string())
+        years = pd.Series([None] * len(df), dtype="float64")
+    labels = _labels(years).to_numpy()
     root = folder / name
     root.mkdir(parents=True, exist_ok=True)
-    values = sorted(set(labels.to_pylist())) or [NULL]
-    for value in values:
+    values, inverse = np.unique(labels, return_inverse=True) if len(labels) else (np.array([NULL]), None)
+    for i, value in enumerate(values):
         part = root / f"year={value}"
         part.mkdir()
-        sub = table.filter(pc.equal(labels, value)) if len(labels) else table
+        sub = table if inverse is None else table.take(pa.array(np.flatnonzero(inverse == i)))
         pq.write_table(sub, part / FILE, compression="zstd")
 
 
