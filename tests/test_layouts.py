@@ -474,3 +474,32 @@ def test_opening_sentence_that_names_no_agency(opening):
 
     doc = Document(path="r.txt", kind="text", blocks=[Paragraph("2022年政府信息公开工作年度报告"), Paragraph(opening)])
     assert report_year_and_agency(doc) == (2022, None)
+
+
+# ------------------------------------------------------------------------ empty cells a text layer dropped
+
+def test_t2_digits_that_may_be_empty_cells_are_not_split():
+    """``行政规范性文件 104`` for three columns: ``1|0|4``, or empty cells and
+    ``104``: Table 2 has no identity to tell, so the row is reported, not read;
+    ``规章 000`` can only be ``0|0|0``."""
+    rep = Report(8)
+    text = rep.text().replace("规章 1 2 30", "规章 000").replace("行政规范性文件 12 3 140", "行政规范性文件 104")
+    result = extract(text, "r.txt")
+    assert [result.cells[f"t2.regulations.{c}"].value for c in T2_COLS["regulations"]] == [0, 0, 0]
+    assert all(result.cells[f"t2.normative_documents.{c}"].value is None for c in T2_COLS["normative_documents"])
+    assert any(i.rule == "extract.ambiguous_split" and "104" in i.message for i in result.issues)
+
+
+def test_md_label_spilled_before_the_row_of_its_group():
+    """The first sub-row's label printed as a loose line above the table part whose
+    first row holds only the group cell ``（六）其他处理`` and the values: the values
+    are that sub-row's, not the single row （六） of the 2019 edition."""
+    rep = Report(9)
+    lines = rep.md_t3()
+    i = _at(lines, "（六）其他处理")
+    j = _at(lines, "1.申请人无正当理由")
+    lines[i:j + 1] = ["", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公", "开申请",
+                      _md(["（六）其他处理", *rep.t3["other_no_correction"]]), _md(["---"] * 8)]
+    result = extract(rep.markdown(t3=lines), "r.md")
+    assert_exact(result, rep)
+    assert not any(k.startswith("t3.other.") and v.value is not None for k, v in result.cells.items())

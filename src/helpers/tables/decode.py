@@ -14,7 +14,9 @@ be read:
   exactly as many as the cells and satisfy the row's identities.  More values
   than cells is an error, never a guess;
 * fewer items — digits run together, split by :mod:`helpers.splitting` under
-  a step budget for the whole document.
+  a step budget for the whole document.  A row without identities (Table 2)
+  is split only when its digits cannot also be read as fewer values with empty
+  cells (a PDF text layer drops empty cells: ``104`` may be ``–|–|104``).
 """
 
 from __future__ import annotations
@@ -111,6 +113,17 @@ class Decoder:
         )
         return list(readings.values())
 
+    def _fewer_cells(self, runs: list[str], width: int) -> bool:
+        """Whether the runs also read as fewer well-formed values than cells (the
+        others empty): ``104`` for three cells may be ``1|0|4`` or an empty cell and
+        ``10|4``; ``000`` can only be ``0|0|0``."""
+        for k in range(len(runs), width):
+            left = DOC_SPLIT_BUDGET - self.split_steps[0]
+            cands, complete = search_splits(runs, k, [], max_steps=max(0, min(MAX_STEPS, left)), used=self.split_steps)
+            if cands or not complete:
+                return True
+        return False
+
     def _split(self, items: Reading, width: int, identities, table: str, label: str, where: str) -> list[Reading] | None:
         """Fewer printed items than cells: digits run together?"""
         runs = [t for t, p in items]
@@ -121,6 +134,15 @@ class Decoder:
             unit = "万元" if runs[-1].endswith("万元") else "亿元" if runs[-1].endswith("亿元") else "元"
             runs = runs[:-1] + [runs[-1][: -len(unit)]]
         if runs and all(RUN.match(t) for t in runs):
+            if not identities and self._fewer_cells(runs, width):
+                self._error(
+                    "extract.ambiguous_split",
+                    "warning",
+                    f"{table} row {label!r} at {where}: {' '.join(runs)!r} printed for {width} cells can also be "
+                    "fewer values with empty cells a text layer dropped, and the row has no identity to tell; "
+                    "the row is not read",
+                )
+                return None
             left = DOC_SPLIT_BUDGET - self.split_steps[0]
             cands, complete = search_splits(
                 runs, width, identities, max_steps=max(0, min(MAX_STEPS, left)), used=self.split_steps

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import cache
 
+from ..codebook import load
 from ..identities import t3_row_identity
+from ..normalize import norm_label
 from ..numbers import parse_cell
 from ..result import CellValue, Issue
 from ..tokens import BLANK, VALUE, Row, Token
@@ -33,6 +36,12 @@ MAX_JOINT_COMBINATIONS = 20_000
 def on_label(w: Walk, t: Token, row: Row) -> bool:
     """Handle a Table 3 row, group or column label; False when ``t`` is none of them here."""
     e = t.entries
+    rec = w.open
+    if rec is not None and rec.table == "t3" and not rec.grid and row.grid and not any(x.kind == VALUE for x in rec.tokens):
+        if first_of_group().get(norm_label(t.text)) == rec.row:
+            # the group's cell in the grid row of its first sub-row, whose label was
+            # printed on its own line above: the row's values are that sub-row's
+            return True
     r3 = pick(e, ("t3_row",))
     if r3 and (w.ctx == "t3" or len(t.text) >= 8 or w.ctx is None and len(t.text) >= 4):
         w.close()
@@ -48,6 +57,19 @@ def on_label(w: Walk, t: Token, row: Row) -> bool:
             w.enter("t3")
         return True
     return False
+
+
+@cache
+def first_of_group() -> dict[str, str]:
+    """Normalised group heading (``（六）其他处理``) → its first sub-row."""
+    out: dict[str, str] = {}
+    for key in load().keys.values():
+        if key.table != "t3":
+            continue
+        path = [p.strip() for p in key.label_zh.partition(" × ")[0].split(" / ")]
+        if len(path) >= 3:
+            out.setdefault(norm_label(path[-2]), key.row)
+    return out
 
 
 def on_values(w: Walk, toks: list[Token], row: Row) -> None:
