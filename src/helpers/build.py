@@ -499,9 +499,12 @@ def hash_files(files: list[Path], cache: Cache, rehash: bool = False) -> tuple[d
     known = {} if rehash else cache.hashes()
     out: dict[str, str] = {}
     fresh = []
+    folders: dict[Path, str] = {}  # each folder resolved once, not each file
     for p in files:
         st = p.stat()
-        key = str(p.resolve())
+        if p.parent not in folders:
+            folders[p.parent] = str(p.parent.resolve())
+        key = os.path.join(folders[p.parent], p.name)
         sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
         seen = known.get(key)
         if seen is not None and tuple(seen[:4]) == sig:
