@@ -28,10 +28,7 @@ N_UNDAMAGED = 10  # reports per form
 
 # (form, damage kind) pairs whose seeded sample below gives wrong numbers today;
 # each is a failure class of benchmarks/layout_failures.md
-KNOWN_WRONG: set[tuple[str, str]] = {
-    ("pdf", "blank_zeros"),  # F1: numbers of a row with blank cells re-split as run-together digits
-    ("markdown", "markdown_loose"),  # F3: （六） sub-row read as the single （六） row
-}
+KNOWN_WRONG: set[tuple[str, str]] = set()
 
 
 def _read(tmp_path, report, form, damage=False, seed=None):
