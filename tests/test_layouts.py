@@ -503,3 +503,38 @@ def test_md_label_spilled_before_the_row_of_its_group():
     result = extract(rep.markdown(t3=lines), "r.md")
     assert_exact(result, rep)
     assert not any(k.startswith("t3.other.") and v.value is not None for k, v in result.cells.items())
+
+
+def test_md_line_breaks_inside_cells():
+    """``本年废止件<br>数``: a Markdown cell broken over lines is one cell."""
+    rep = Report(10)
+    text = rep.markdown().replace("信息内容 本年制发件数 本年废止件数 现行有效件数",
+                                  "| 信息<br>内容 | 本年制发<br>件数 | 本年废止件<br>数 | 现行有效<br/>件数 |")
+    text = text.replace("规章 1 2 30\n", "| 规章 | 1 | 2 | 30 |\n").replace("行政规范性文件 12 3 140\n", "| 行政规范性文件 | 12 | 3 | 140 |\n")
+    assert_exact(extract(text, "r.md"), rep)
+
+
+def test_md_group_cell_in_a_middle_sub_row_whose_label_was_spilled():
+    rep = Report(9)
+    lines = rep.md_t3()
+    i = _at(lines, "（六）其他处理")
+    lines[i:i + 4] = [_md(["1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", *rep.t3["other_no_correction"]]), "",
+                      "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其", "政府信息公开申请",
+                      _md(["（六）其他处理", *rep.t3["other_unpaid_fee"]]), _md(["---"] * 8),
+                      _md(["3.其他", *rep.t3["other_other"]])]
+    assert_exact(extract(rep.markdown(t3=lines), "r.md"), rep)
+
+
+def test_t4_spacer_cells_among_empty_cells_never_shift_values():
+    """A Table 4 row with zeros printed as empty cells and spacer cells: where the
+    spacers may stand in several places the cells that differ are unset, never
+    shifted."""
+    rep = Report(11)
+    rep.t4 = [3, 1, 0, 0, 4, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2]
+    shown = ["" if v == 0 else str(v) for v in rep.t4]
+    t4 = rep.md_t4()
+    t4[-2] = _md([*shown[:5], "", *shown[5:10], "", *shown[10:]])
+    result = extract(rep.markdown(t4=t4), "r.md")
+    for k, v in zip(T4_KEYS, rep.t4):
+        got = result.cells[k].value
+        assert got is None or got == v, (k, got, v)

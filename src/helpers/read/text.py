@@ -2,7 +2,8 @@
 
 Lines holding a tab or a ``|`` separator are table rows: consecutive ones form
 one :class:`~helpers.document.Table` (``source="text"``) whose cells are the
-separated fields, so an empty field stays an empty (blank) cell.  Every other
+separated fields, so an empty field stays an empty (blank) cell (a ``<br>``
+inside a Markdown cell is the line break it stands for).  Every other
 line is a :class:`~helpers.document.Paragraph`; the table mapper splits such
 lines into label text and numbers itself (space-separated rows, one cell per
 line, digits run together).
@@ -37,7 +38,11 @@ def _pipe_cells(line: str) -> list[str]:
         s = s[1:]
     if s.endswith("|"):
         s = s[:-1]
-    return [c.strip() for c in s.split("|")]
+    return [_BR.sub("\n", c).strip() for c in s.split("|")]
+
+
+# a line break inside a Markdown table cell ("本年废止件<br>数")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def split_lines(text: str) -> list[list[str] | str]:

@@ -8,8 +8,12 @@ be read:
 
 * exactly ``width`` items — read as printed;
 * more items than cells — the extra items must be empty padding around the
-  values; the window in which the row's identities hold wins; windows that
-  hold equally well and read differently leave the differing cells unset.
+  values.  The offset at which rows of the same table and number of cells put
+  their values (learnt when at least two rows show it and none contradicts it)
+  wins; otherwise the window in which the row's identities hold; windows that
+  hold equally well and read differently leave the differing cells unset (so do,
+  in Table 4, whose rows may hold spacer cells between the groups, empty cells
+  among the values that make several cells candidates for the spacers).
   Empty cells *among* the values are dropped only when the values are
   exactly as many as the cells and satisfy the row's identities.  More values
   than cells is an error, never a guess;
@@ -21,7 +25,10 @@ be read:
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+
 from ..numbers import Parsed, parse_cell
 from ..result import CellValue, Issue
 from ..splitting import MAX_STEPS, search_splits
@@ -30,6 +37,7 @@ from .state import T4_WIDTH, Record
 
 RUN = re.compile(r"^-?\d[\d.]*(?:-\d[\d.]*)*$")
 
+MAX_BLANK_DROPS = 5_000  # ways of leaving out extra empty cells that are tried
 DOC_SPLIT_BUDGET = 300_000  # digit-splitting steps for a whole document (about 2–3 s at most)
 
 Reading = list[tuple[str, Parsed]]  # (printed, parsed) per cell
@@ -40,6 +48,27 @@ class Decoder:
         self.path = path
         self.issues = issues  # shared with the walk: issues are appended in reading order
         self.split_steps = [0]  # digit-splitting steps used in this document
+        self.offsets: dict[tuple[str, int], int] = {}  # see learn_offsets
+
+    def learn_offsets(self, records: list[Record]) -> None:
+        """Where the values start in rows padded with empty cells, learnt from the rows
+        whose position is forced (their printed values fill a window exactly): an
+        offset is kept for rows of one table and one number of cells only when at
+        least two such rows show it and none shows another."""
+        seen: dict[tuple[str, int], set[int]] = {}
+        count: dict[tuple[str, int], int] = {}
+        for rec in records:
+            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
+            width = rec.width
+            if width <= 0 or len(items) <= width:
+                continue
+            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
+            if not nb or nb[-1] - nb[0] != width - 1:
+                continue
+            key = (rec.table.upper(), len(items))
+            seen.setdefault(key, set()).add(nb[0])
+            count[key] = count.get(key, 0) + 1
+        self.offsets = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1 and count[k] >= 2}
 
     def _error(self, rule: str, severity: str, message: str) -> None:
         self.issues.append(Issue(rule, severity, f"{self.path}: {message}", path=self.path))
@@ -84,12 +113,48 @@ class Decoder:
                     )
                     return None
                 starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
-                if len(starts) > 1:
+                learnt = self.offsets.get((table, len(items)))
+                if learnt in starts and violations(items[learnt:learnt + width], identities) == 0:
+                    # rows of this table with as many cells put their values there
+                    items = items[learnt:learnt + width]
+                elif table == "T4" and any(items[i][1].status == "blank" for i in range(first, last + 1)):
+                    # Table 4 rows may hold spacer cells between their groups: with empty
+                    # cells among the values too, the extra cells may be any of them
+                    return self._drop_blanks(items, width, identities, table, label, where)
+                elif len(starts) > 1:
                     return self._window(items, starts, width, identities, table, label, where)
-                items = items[starts[0]:starts[0] + width]
+                else:
+                    items = items[starts[0]:starts[0] + width]
         if len(items) == width:
             return [items]
         return self._split(items, width, identities, table, label, where)
+
+    def _drop_blanks(self, items: Reading, width: int, identities, table: str, label: str, where: str):
+        """More cells than columns, with empty cells among the values: every way of
+        leaving out that many empty cells, kept where the row's identities hold best;
+        one reading, or all of them (the cells that differ are left unset)."""
+        blanks = [i for i, (_, p) in enumerate(items) if p.status == "blank"]
+        extra = len(items) - width
+        if math.comb(len(blanks), extra) > MAX_BLANK_DROPS:
+            readings: list[Reading] = []
+        else:
+            scored: dict[tuple[str, ...], tuple[int, Reading]] = {}
+            for drop in itertools.combinations(blanks, extra):
+                gone = set(drop)
+                reading = [x for i, x in enumerate(items) if i not in gone]
+                scored.setdefault(tuple(x for x, _ in reading), (violations(reading, identities), reading))
+            best = min(v for v, _ in scored.values())
+            readings = [r for v, r in scored.values() if v == best]
+        if len(readings) == 1:
+            return readings
+        self._error(
+            "extract.ambiguous_padding",
+            "warning",
+            f"{table} row {label!r} at {where}: {len(items)} cells for {width} columns, with empty cells among "
+            f"the values; the extra cells can stand in {len(readings) or 'too many'} places; cells that differ "
+            "between them are left unset",
+        )
+        return readings or None
 
     def _window(self, items: Reading, starts: range, width: int, identities, table: str, label: str, where: str):
         """Padding cells around the values: the windows in which the row's identities

@@ -38,9 +38,9 @@ def on_label(w: Walk, t: Token, row: Row) -> bool:
     e = t.entries
     rec = w.open
     if rec is not None and rec.table == "t3" and not rec.grid and row.grid and not any(x.kind == VALUE for x in rec.tokens):
-        if first_of_group().get(norm_label(t.text)) == rec.row:
-            # the group's cell in the grid row of its first sub-row, whose label was
-            # printed on its own line above: the row's values are that sub-row's
+        if rec.row in rows_of_group().get(norm_label(t.text), ()):
+            # the group's cell in the grid row of one of its sub-rows, whose label was
+            # printed on its own line just above: the row's values are that sub-row's
             return True
     r3 = pick(e, ("t3_row",))
     if r3 and (w.ctx == "t3" or len(t.text) >= 8 or w.ctx is None and len(t.text) >= 4):
@@ -60,16 +60,16 @@ def on_label(w: Walk, t: Token, row: Row) -> bool:
 
 
 @cache
-def first_of_group() -> dict[str, str]:
-    """Normalised group heading (``（六）其他处理``) → its first sub-row."""
-    out: dict[str, str] = {}
+def rows_of_group() -> dict[str, frozenset[str]]:
+    """Normalised group heading (``（六）其他处理``) → its sub-rows."""
+    out: dict[str, set[str]] = {}
     for key in load().keys.values():
         if key.table != "t3":
             continue
         path = [p.strip() for p in key.label_zh.partition(" × ")[0].split(" / ")]
         if len(path) >= 3:
-            out.setdefault(norm_label(path[-2]), key.row)
-    return out
+            out.setdefault(norm_label(path[-2]), set()).add(key.row)
+    return {g: frozenset(rows) for g, rows in out.items()}
 
 
 def on_values(w: Walk, toks: list[Token], row: Row) -> None:
