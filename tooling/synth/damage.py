@@ -17,6 +17,7 @@ it returns the keys concerned and the benchmark allows them to be unset.
 | ``enumerators`` | Table 3 sub-row enumerators as ``1、`` ``（1）`` ``(1)`` ``①`` ``1．`` instead of ``1.`` |
 | ``group_label_middle`` | a group label of Table 3 printed on the middle row of its group (vertically centred merged cells) |
 | ``page_markers`` | a page marker (``— 5 —``), alone or with a running header, inside Table 2 or 3; in a PDF the running header on every page |
+| ``inline_subrows`` | two short Table 3 sub-rows of a group on one line, each label followed by its values (``2.重复申请 0 … 0 3.要求提供公开出版物 0 … 0``) |
 | ``label_split_rows`` | a Table 3 row label broken across two rows, the values on the first or the second |
 | ``label_split_cells`` | a Table 3 row label broken across two cells |
 | ``label_wrap`` | long Table 3 labels wrapped at random points |
@@ -37,7 +38,6 @@ from .model import Block, Cell, Para, Table, free_columns, insert_row
 from .narrative import SECTIONS
 
 ALL = ("text", "pipe", "html", "docx", "pdf", "markdown")
-FLAT = ("text", "pipe", "pdf", "markdown")
 
 _ENUM = ("{n}、", "（{n}）", "({n})", "{c}", "{n}．", "{n}. ")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨"
@@ -133,6 +133,25 @@ def page_markers(blocks, rng, report, form):
             marker = f"— {rng.randint(2, 9)} —"
             text = marker if rng.random() < 0.5 else f"{marker}\n{report.title}"
             insert_row(t, r, [Cell(text, colspan=free_columns(t, r), marker=True)])
+    return set()
+
+
+def inline_subrows(blocks, rng, report, form):
+    t3 = _table(blocks, "t3")
+    leaves = dict(_leaf_cells(t3))
+    pairs = [r for r in leaves if r + 1 in leaves and len(leaves[r].text) <= 10 and len(leaves[r + 1].text) <= 10
+             and leaves[r].colspan == leaves[r + 1].colspan == 1 and not any(c.rowspan > 1 for c in t3.rows[r + 1])]
+    done: set[int] = set()
+    for r in sorted(rng.sample(pairs, min(len(pairs), rng.randint(1, 3))), reverse=True):
+        if r in done or r + 1 in done:
+            continue
+        t3.rows[r].extend(t3.rows[r + 1])
+        del t3.rows[r + 1]
+        for above in range(r + 1):
+            for cell in t3.rows[above]:
+                if above + cell.rowspan > r + 1:
+                    cell.rowspan -= 1
+        done |= {r, r + 1}
     return set()
 
 
@@ -248,6 +267,7 @@ _KINDS: dict[str, tuple[float, tuple[str, ...], Callable]] = {
     "enumerators": (0.3, ALL, enumerators),
     "group_label_middle": (0.3, ("text", "pdf", "markdown"), group_label_middle),
     "page_markers": (0.3, ALL, page_markers),
+    "inline_subrows": (0.2, ("text", "pipe", "markdown"), inline_subrows),
     "label_split_rows": (0.2, ALL, label_split_rows),
     "label_split_cells": (0.2, ALL, label_split_cells),
     "label_wrap": (0.3, ALL, label_wrap),

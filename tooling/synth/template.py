@@ -7,8 +7,10 @@ editions and the hybrids differ here only by which codebook rows are used.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from helpers.codebook import load
 
@@ -38,16 +40,19 @@ def _paths(key: str) -> tuple[list[str], list[str]]:
     return [p.strip() for p in row.split(" / ")], [p.strip() for p in col.split(" / ")] if col else []
 
 
-def _t2_labels(edition: str, row: str, col: str) -> tuple[str, str, str]:
-    """(block, row label, column label) of a Table 2 key in one edition (the codebook lists a key once per wording)."""
-    import csv
-    from importlib import resources
-
+@cache
+def _codebook_rows() -> tuple[dict[str, str], ...]:
+    """The rows of codebook.csv as printed (a Table 2 key has one row per edition wording)."""
     with resources.files("helpers").joinpath("data", "codebook.csv").open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            if r["key"] == f"t2.{row}.{col}" and edition in r["editions"].split(";"):
-                block, row_label, col_label = (p.strip() for p in r["label_zh"].split(" / "))
-                return block, row_label, col_label
+        return tuple(csv.DictReader(f))
+
+
+def _t2_labels(edition: str, row: str, col: str) -> tuple[str, str, str]:
+    """(block, row label, column label) of a Table 2 key in one edition."""
+    for r in _codebook_rows():
+        if r["key"] == f"t2.{row}.{col}" and edition in r["editions"].split(";"):
+            block, row_label, col_label = (p.strip() for p in r["label_zh"].split(" / "))
+            return block, row_label, col_label
     raise KeyError(f"codebook.csv: no Table 2 key t2.{row}.{col} for edition {edition}")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from helpers.codebook import load
 
 from . import template
+from .narrative import narrative
 
 SYNTHETIC_NOTE = "（合成测试数据，非真实报告，种子 {seed}）"
 
@@ -228,7 +229,5 @@ def generate(seed: int, edition: str | None = None, blanks: bool | None = None) 
         if values[k] == 0 and printed[k] == "0" and _blank(brng, style, k):
             printed[k] = ""
     report = SynthReport(seed, agency, year, edition, t2_edition, split_other, values, printed, style)
-    from .narrative import narrative
-
     report.narrative = narrative(report, rng)
     return report
