@@ -538,3 +538,15 @@ def test_t4_spacer_cells_among_empty_cells_never_shift_values():
     for k, v in zip(T4_KEYS, rep.t4):
         got = result.cells[k].value
         assert got is None or got == v, (k, got, v)
+
+
+def test_md_spilled_label_with_a_spaced_enumerator_over_four_lines():
+    """``1. 申请人无正当理由`` / … / ``请`` above the row of its group cell: the
+    enumerator set off by a space is no value, and the four lines are one label."""
+    rep = Report(12)
+    lines = rep.md_t3()
+    i = _at(lines, "（六）其他处理")
+    j = _at(lines, "1.申请人无正当理由")
+    lines[i:j + 1] = ["", "1. 申请人无正当理由", "逾期不补正、行政机关不", "再处理其政府信息公开申", "请",
+                      _md(["（六）其他处理", *rep.t3["other_no_correction"]]), _md(["---"] * 8)]
+    assert_exact(extract(rep.markdown(t3=lines), "r.md"), rep)

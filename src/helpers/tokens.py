@@ -40,6 +40,7 @@ _ASCII_DIGITS = frozenset("0123456789")
 _TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
 _HAS_DIGIT = re.compile(r"\d")
 _ENUM_START = re.compile(r"^\(?\d{1,2}[.、)]")
+_LEAD_ENUM = re.compile(r"^\d{1,2}[.、]$")
 # digits run together, possibly with signed parts and a unit: "35-15", "39573802895.90元"
 _NUMBERISH = re.compile(r"^[-+]?\d[\d,.]*(?:-\d[\d,.]*)*(?:万元|亿元|元)?$")
 
@@ -131,7 +132,11 @@ def _residue_tokens(compact: str, breaks: list[bool], start: int, end: int, befo
             if not last:
                 words.pop()
     out: list[Token] = []
-    for w in words:
+    for k, w in enumerate(words):
+        if k == 0 and start == 0 and len(words) > 1 and _LEAD_ENUM.match(w) and not _NUMBERISH.match(words[1]):
+            # "1. 申请人无正当理由": an enumerator set off by a space opens the label text
+            out.append(Token(TEXT, w, where=where))
+            continue
         p = _parse_value(w)
         if p.status in ("number", "na_marker"):
             out.append(Token(VALUE, w, parsed=p, where=where))
