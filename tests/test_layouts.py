@@ -550,3 +550,20 @@ def test_md_spilled_label_with_a_spaced_enumerator_over_four_lines():
     lines[i:j + 1] = ["", "1. 申请人无正当理由", "逾期不补正、行政机关不", "再处理其政府信息公开申", "请",
                       _md(["（六）其他处理", *rep.t3["other_no_correction"]]), _md(["---"] * 8)]
     assert_exact(extract(rep.markdown(t3=lines), "r.md"), rep)
+
+
+@pytest.mark.parametrize("row, pieces", [
+    ("withheld_prohibited_by_law", ["2.其他法律行政法规禁", "止公开"]),
+    ("other_unpaid_fee", ["2.申请人逾", "期未按收费通", "知要求缴纳费", "用、行政机关不再处理其政府信息公开申请"]),
+])
+def test_tab_label_wrapped_over_rows_after_its_values(row, pieces):
+    """A label wrapped inside its cell over several grid rows, the values on the
+    first: the pieces are joined (a column word such as 其他 inside a piece does
+    not cut it)."""
+    rep = Report(13)
+    lines = rep.t3_lines()
+    text = dict((r, t) for r, t in T3_ROWS)[row]
+    i = _at(lines, text)
+    lines[i:i + 1] = ["\t".join(["", "", pieces[0], *map(str, rep.t3[row])]),
+                      *("\t".join(["", "", p, *[""] * 7]) for p in pieces[1:])]
+    assert_exact(extract(rep.text(t3=lines), "r.txt"), rep)

@@ -283,7 +283,7 @@ def _cell_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     folded = _folded_label(text, n, cb)
     if folded:
         return [Token(LABEL, text.strip(), folded, where=where)]
-    if _HAS_DIGIT.search(n):
+    if _HAS_DIGIT.search(_ENUM_START.sub("", n)):  # digits beyond an enumerator: labels and numbers run together?
         toks = _scan(text, cb, where)
         if any(t.kind == LABEL for t in toks):
             return toks
@@ -433,6 +433,13 @@ def _join_broken_labels(rows: list[Row], cb: Codebook, fold: bool) -> None:
             hit = _find_join(rows, buf, cb, fold)
             if hit is None and held and held_row < ri <= held_row + _MAX_HELD_ROWS and held[-1] not in buf:
                 hit = _find_join(rows, [*held, (ri, ti)], cb, fold, whole=True)
+                if hit is None and len(held) < _MAX_JOIN:
+                    joined = "".join(rows[r].tokens[t].text for r, t in [*held, (ri, ti)])
+                    if _label_prefix(joined, cb):  # the label goes on over more rows
+                        held, held_row = [*held, (ri, ti)], ri
+                        buf = []
+                        ti += 1
+                        continue
             if hit:
                 pieces, joined, entries = hit
                 carrier = [p for p in pieces if any(t.kind == VALUE for t in rows[p[0]].tokens)]
