@@ -86,6 +86,11 @@ WITHHELD = patterns().values[[p.id for p in patterns().values].index("withheld")
             ("review", "36", "t4:review.total"),
             ("litigation", "9", "t4:litigation_direct.total+t4:litigation_after_review.total"),
         ]),
+        # a heading is no part of the next sentence, and 收到 does not reach over 办结
+        ("## 三、收到和处理政府信息公开申请情况\n本年度共办结政府信息公开申请308件，均在法定期限内予以答复。", [
+            ("handled", "308", "t3:total_processed"),
+        ]),
+        ("收到和处理政府信息公开申请情况：本年度共办结政府信息公开申请308件。", [("handled", "308", "t3:total_processed")]),
         # Chinese numerals
         ("全年共收到政府信息公开申请十二件，办结十二件。", [
             ("received", "十二", "t3:new_received"),

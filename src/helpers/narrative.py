@@ -173,6 +173,7 @@ def sentences(doc: Document) -> list[tuple[str, str]]:
 
 def _is_heading(line: str) -> bool:
     """A line that stands alone: a report title, or a short enumerated heading (``四、政府信息公开申请情况``)."""
+    line = line.lstrip("#> \t")
     if marker_of(line) is not None:
         return True
     return len(line) <= _HEADING_CHARS and bool(_ENUMERATED.match(line)) and not _SENTENCE_PUNCT.search(line)
