@@ -567,3 +567,14 @@ def test_tab_label_wrapped_over_rows_after_its_values(row, pieces):
     lines[i:i + 1] = ["\t".join(["", "", pieces[0], *map(str, rep.t3[row])]),
                       *("\t".join(["", "", p, *[""] * 7]) for p in pieces[1:])]
     assert_exact(extract(rep.text(t3=lines), "r.txt"), rep)
+
+
+def test_header_cells_broken_over_two_grid_rows():
+    """Table 2 column headers broken column by column over two grid rows
+    (``本年制`` over ``发件数``): joined per column, in their columns' order."""
+    rep = Report(14)
+    text = rep.text().replace(
+        "信息内容 本年制发件数 本年废止件数 现行有效件数",
+        "信\t本年制\t本年废\t现行有\n息内容\t发件数\t止件数\t效件数",
+    ).replace("规章 1 2 30", "规章\t1\t2\t30").replace("行政规范性文件 12 3 140", "行政规范性文件\t12\t3\t140")
+    assert_exact(extract(text, "r.txt"), rep)

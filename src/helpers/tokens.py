@@ -331,8 +331,48 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
                 if toks:
                     rows.append(Row(toks, grid=grid, where=f"table {bi + 1} row {ri + 1}", page=block.page))
     _join_broken_lines(rows, cb)
+    _join_header_columns(rows, cb)
     _join_broken_labels(rows, cb, fold)
     return rows
+
+
+_CELL_AT = re.compile(r"^(table \d+) row (\d+) cell (\d+)$")
+
+
+def _join_header_columns(rows: list[Row], cb: Codebook) -> None:
+    """Header cells broken over two grid rows of one table, column by column
+    (``本年新`` over ``制作数量``): where the two pieces in one column join into
+    a known label, the upper one becomes that label.  Only rows without values."""
+    for upper, lower in zip(rows, rows[1:]):
+        if not (upper.grid and lower.grid) or any(t.kind == VALUE for t in (*upper.tokens, *lower.tokens)):
+            continue
+        cols_u = _text_by_column(upper)
+        cols_l = _text_by_column(lower)
+        if not cols_u or not cols_l or next(iter(cols_u))[0] != next(iter(cols_l))[0]:
+            continue
+        for (grid, col), tu in cols_u.items():
+            tl = cols_l.get((grid, col))
+            if tl is None or not tu.text or not tl.text:
+                continue
+            entries = cb.lookup(norm_label(tu.text + tl.text))
+            if entries:
+                upper.tokens[upper.tokens.index(tu)] = Token(LABEL, tu.text + tl.text, tuple(entries), where=tu.where)
+                lower.tokens[lower.tokens.index(tl)] = Token(TEXT, "", where=tl.where)
+
+
+def _text_by_column(row: Row) -> dict[tuple[str, int], Token]:
+    """The TEXT tokens of a grid row that fill a cell alone, by (table, column)."""
+    out: dict[tuple[str, int], Token] = {}
+    seen: dict[tuple[str, int], int] = {}
+    for t in row.tokens:
+        m = _CELL_AT.match(t.where)
+        if not m:
+            continue
+        key = (m.group(1), int(m.group(3)))
+        seen[key] = seen.get(key, 0) + 1
+        if t.kind == TEXT:
+            out[key] = t
+    return {k: t for k, t in out.items() if seen[k] == 1}
 
 
 _MAX_LINES = 4
