@@ -387,3 +387,27 @@ def test_no_value_crosses_from_one_part_to_another(shared_dir, tmp_path, names):
                 if j != i and theirs is not None and theirs.printed != own[i].cells[key].printed:
                     # a value printed only by report j never appears in report i
                     assert cell.printed != theirs.printed, (names[i], names[j], key)
+
+
+def test_repeated_titles_do_not_move_prose_between_reports(shared_dir, tmp_path):
+    """Report 1's title repeated at its end (a running header), report 2's title printed twice:
+    each report keeps its own prose, so every number its narrative states agrees with its tables."""
+    names = ("hongze_2024", "huaian_2024")
+    texts = []
+    for n in names:
+        own = extract_path(str(shared_dir / "corpus" / "transcribed" / f"{n}.txt"))
+        received = own.cells["t3.new_received.total"].value
+        title, _ = sections(transcription(shared_dir, n))
+        text = transcription(shared_dir, n).replace("（从略）", f"全年共受理政府信息公开申请{received}件。", 1)
+        texts.append((title, text))
+    (t1, r1), (t2, r2) = texts
+    second = r2.replace("## 二、", t2 + "\n## 二、", 1)  # after its narrative
+    bundle = "\n".join([r1, t1, second])
+    p = tmp_path / "headers.txt"
+    p.write_text(bundle, encoding="utf-8")
+    results = extract_file(str(p))
+    assert [(r.agency, r.year) for r in results] == [("淮安市洪泽区人民政府", 2024), ("淮安市人民政府", 2024)]
+    for r, n in zip(results, names):
+        assert [(v.pattern, v.agrees) for v in r.narrative] == [("received", True)], n
+        own = extract_path(str(shared_dir / "corpus" / "transcribed" / f"{n}.txt"))
+        assert cells_of(r) == cells_of(own)

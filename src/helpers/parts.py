@@ -150,7 +150,8 @@ def _markers(doc: Document) -> dict[int, Marker]:
         if not isinstance(b, Paragraph):
             continue
         m = marker_of(b.text, i)
-        if m is None and i + 1 < len(blocks) and isinstance(blocks[i + 1], Paragraph):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if m is None and isinstance(nxt, Paragraph) and marker_of(nxt.text) is None:
             joined = marker_of(b.text + blocks[i + 1].text, i)  # type: ignore[union-attr]
             if joined is not None and joined.kind == "title":
                 m = joined
@@ -244,7 +245,7 @@ def split_document(doc: Document, rows: list[Row] | None = None) -> Split:
             current = by_year[m.year]
             governing[m.block] = current
         elif starts or current < 0:
-            m = starts[-1] if starts else None
+            m = _opening(starts, current < 0, opener[current] if current >= 0 else None)
             groups.append([])
             opener.append(m)
             current = len(groups) - 1
@@ -301,6 +302,24 @@ def split_document(doc: Document, rows: list[Row] | None = None) -> Split:
             year, agency = report_year_and_agency(Document(doc.path, doc.kind, [Paragraph(m.text)]))
         parts.append(Part(sorted(set(assigned[k])), m, year, agency, group))
     return Split(parts=parts, seen=seen)
+
+
+def _opening(starts: list[Marker], first_report: bool, previous: Marker | None) -> Marker | None:
+    """Which marker of a gap opens the next report.
+
+    Before the first report the last one (a cover and a table of contents come
+    first).  After a report, the first title that is not the previous report's
+    own: the previous report's title may be repeated in the gap (a running page
+    header), and the next report's title may be repeated after it.  When every
+    title reads the same, the last one.
+    """
+    if not starts:
+        return None
+    if not first_report:
+        for m in starts:
+            if m.kind == "title" and (previous is None or m.text != previous.text):
+                return m
+    return starts[-1]
 
 
 def _first_repeat(instances: list[Instance]) -> tuple[Instance, Instance]:
