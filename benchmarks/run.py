@@ -192,8 +192,18 @@ print(json.dumps({{"seconds": sec, "rss_self_kb": ru_self, "rss_workers_kb": ru_
 """
 
 
+CODE: list[str] = []  # where the builds import helpers from: a snapshot taken at the start
+
+
+def snapshot_code(tmp: Path) -> None:
+    """Copy src/ once, so that every build of the run uses the same code (and
+    the same extractor version) even if the working tree changes meanwhile."""
+    shutil.copytree(ROOT / "src" / "helpers", tmp / "code" / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    CODE[:] = [str(tmp / "code"), str(ROOT)]
+
+
 def run_build(raw: Path, out: Path, jobs: int, cache: Path | None) -> dict:
-    code = BUILD.format(paths=[str(ROOT / "src"), str(ROOT)], raw=str(raw), out=str(out), jobs=jobs, cache=None if cache is None else str(cache))
+    code = BUILD.format(paths=CODE, raw=str(raw), out=str(out), jobs=jobs, cache=None if cache is None else str(cache))
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode:
@@ -319,7 +329,7 @@ def load_t3(tmp: Path, n_reports: int) -> None:
     say("| columns | rows | seconds | peak RSS (MiB) |")
     say("|---|---:|---:|---:|")
     for columns in (["report", "row", "total"], ["report", "year", "row", "natural_person", "commercial", "total"], None):
-        code = LOAD_T3.format(paths=[str(ROOT / "src"), str(ROOT)], columns=columns, folder=str(folder))
+        code = LOAD_T3.format(paths=CODE, columns=columns, folder=str(folder))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "GIDR_RAW": str(tmp)})
         if proc.returncode:
             raise SystemExit(proc.stderr[-3000:])
@@ -364,6 +374,7 @@ def main() -> None:
     sandbox.use_pool(True)
     with tempfile.TemporaryDirectory(prefix="gidr-bench-") as tmp:
         tmp = Path(tmp)
+        snapshot_code(tmp)
         per_form(tmp, sizes, args.repeat)
         builds(tmp, args.build_n, args.distinct, args.pdf_n)
         load_t3(tmp, args.t3_reports)

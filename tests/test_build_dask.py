@@ -4,9 +4,7 @@ the middle of the build loses no report."""
 
 from __future__ import annotations
 
-import csv
 import os
-import shutil
 import signal
 import threading
 import time
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers.build import build
+from tooling.raw_copies import copy_raw
 
 distributed = pytest.importorskip("distributed")
 
@@ -29,20 +28,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("dask") / "raw"
-    dst.mkdir()
-    with open(RAW / "sources.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for r in rows:
-        for k in range(COPIES):
-            name = r["file"] if k == 0 else r["file"].replace(".txt", f".copy{k}.txt")
-            shutil.copyfile(RAW / r["file"], dst / name)
-            out.append({**r, "file": name})
-    with open(dst / "sources.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(out)
+    dst = copy_raw(RAW, tmp_path_factory.mktemp("dask") / "raw", COPIES)
     return dst.resolve()  # workers get absolute paths
 
 

@@ -18,6 +18,7 @@ from helpers.cache import _package_files, decode, encode
 from helpers.extract import extract_file
 from helpers.limits import Limits
 from helpers.sources import FIELDS, sha256_file
+from tooling.raw_copies import copy_raw as raw_copies
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW = REPO_ROOT / "data" / "raw"
@@ -163,20 +164,7 @@ def test_stat_cache_and_rehash(tmp_path):
 
 
 def test_jobs_do_not_change_the_outputs(tmp_path, fresh):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    with open(RAW / "sources.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    out_rows = []
-    for r in rows:  # three names per file: enough work for a pool
-        for k in range(3):
-            name = r["file"] if k == 0 else r["file"].replace(".txt", f".copy{k}.txt")
-            shutil.copyfile(RAW / r["file"], raw / name)
-            out_rows.append({**r, "file": name})
-    with open(raw / "sources.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(out_rows)
+    raw = raw_copies(RAW, tmp_path / "raw", 3)  # three names per file: enough work for a pool
     run(raw, tmp_path / "one", cache_dir=None, jobs=1)
     run(raw, tmp_path / "two", cache_dir=None, jobs=2)
     a, b = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")

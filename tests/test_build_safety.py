@@ -16,11 +16,9 @@ files, so they differ from what the interrupted builds would write.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +30,7 @@ import pytest
 
 import helpers.build as build_module
 from helpers.build import OUTPUTS, recover
+from tooling.raw_copies import copy_raw
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RAW = REPO_ROOT / "data" / "raw"
@@ -41,21 +40,7 @@ EXPECTED_FILES = {f"{n}.{ext}" for n in OUTPUTS for ext in ("csv", "parquet")} |
 
 
 def make_raw(dst: Path, copies: int) -> Path:
-    dst.mkdir(parents=True)
-    with open(RAW / "sources.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    fields = list(rows[0])
-    out = []
-    for r in rows:
-        for k in range(copies):
-            name = r["file"] if k == 0 else r["file"].replace(".txt", f".copy{k:02d}.txt")
-            shutil.copyfile(RAW / r["file"], dst / name)
-            out.append({**r, "file": name})
-    with open(dst / "sources.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(out)
-    return dst
+    return copy_raw(RAW, dst, copies)
 
 
 def start_build(raw: Path, out: Path, *extra: str) -> subprocess.Popen:
