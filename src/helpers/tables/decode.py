@@ -8,8 +8,7 @@ be read:
 
 * exactly ``width`` items — read as printed;
 * more items than cells — the extra items must be empty padding around the
-  values.  The grid column at which the rows of the same table put their first
-  value (learnt when at least two rows show it and none contradicts it) wins; otherwise the window in which the row's identities hold; windows that
+  values: the window in which the row's identities hold wins; windows that
   hold equally well and read differently leave the differing cells unset (so do,
   in Table 4, whose rows may hold spacer cells between the groups, empty cells
   among the values that make several cells candidates for the spacers).
@@ -47,38 +46,6 @@ class Decoder:
         self.path = path
         self.issues = issues  # shared with the walk: issues are appended in reading order
         self.split_steps = [0]  # digit-splitting steps used in this document
-        self.offsets: dict[tuple[str, str], int] = {}  # (table, grid) -> column of the first value
-
-    def learn_offsets(self, records: list[Record]) -> None:
-        """The grid column at which the values of a table block start, learnt from
-        the rows whose position is forced (their printed values fill a window
-        exactly): kept only when at least two such rows show it and none shows
-        another (a row with a spacer cell after its label contradicts it)."""
-        seen: dict[tuple[str, str], set[int]] = {}
-        count: dict[tuple[str, str], int] = {}
-        for rec in records:
-            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
-            width = rec.width
-            if width <= 0 or len(items) <= width:
-                continue
-            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
-            if not nb or nb[-1] - nb[0] != width - 1:
-                continue
-            place = _grid_place(items[nb[0]])
-            if place is None:
-                continue
-            key = (rec.table.upper(), place[0])
-            seen.setdefault(key, set()).add(place[1])
-            count[key] = count.get(key, 0) + 1
-        self.offsets = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1 and count[k] >= 2}
-
-    def _learnt_start(self, table: str, tokens: list[Token], starts: range) -> int | None:
-        """The window start whose first cell stands in the learnt column of its block."""
-        for st in starts:
-            place = _grid_place(tokens[st])
-            if place is not None and self.offsets.get((table, place[0])) == place[1]:
-                return st
-        return None
 
     def _error(self, rule: str, severity: str, message: str) -> None:
         self.issues.append(Issue(rule, severity, f"{self.path}: {message}", path=self.path))
@@ -123,12 +90,7 @@ class Decoder:
                     )
                     return None
                 starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
-                cells = [t for t in tokens if t.kind in (VALUE, BLANK)]
-                learnt = self._learnt_start(table, cells, starts)
-                if learnt is not None and violations(items[learnt:learnt + width], identities) == 0:
-                    # rows of this table with as many cells put their values there
-                    items = items[learnt:learnt + width]
-                elif table == "T4" and any(items[i][1].status == "blank" for i in range(first, last + 1)):
+                if table == "T4" and any(items[i][1].status == "blank" for i in range(first, last + 1)):
                     # Table 4 rows may hold spacer cells between their groups: with empty
                     # cells among the values too, the extra cells may be any of them
                     return self._drop_blanks(items, width, identities, table, label, where)
@@ -297,11 +259,3 @@ def cells_of(readings: list[Reading], keys: list[str], printed: str) -> dict[str
             out[key] = CellValue(None, "text", printed)
     return out
 
-
-_GRID_CELL = re.compile(r"^(table \d+) row \d+ cell (\d+)$")
-
-
-def _grid_place(token: Token) -> tuple[str, int] | None:
-    """(grid, column) of a token read from a grid cell; None for text lines."""
-    m = _GRID_CELL.match(token.where)
-    return (m.group(1), int(m.group(2))) if m else None
