@@ -27,8 +27,6 @@ import argparse
 import datetime as _dt
 import multiprocessing as mp
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from tooling import benchinfo  # noqa: E402
 from tooling.synth import FORMS, generate, render_ex, truth  # noqa: E402
 from tooling.synth.compare import compare  # noqa: E402
 from tooling.synth.damage import DAMAGE_KINDS, REPORT_KINDS  # noqa: E402
@@ -103,27 +102,6 @@ def _one(args: tuple[str, int, int, str | None]) -> dict:
     }
 
 
-def _commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "tooling"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 class Tally:
     def __init__(self) -> None:
         self.n = self.exact = self.unset = self.allowed = self.wrong = self.spurious = 0
@@ -168,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     started = _dt.datetime.now(_dt.timezone.utc)
+    commit = benchinfo.commit("src", "tooling") or "unknown"  # the code the workers run is the code at the start
     jobs = [(f, args.seed, i, str(args.keep) if args.keep else None) for f in forms for i in range(args.n)]
     per_form: dict[str, Tally] = defaultdict(Tally)
     per_kind: dict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -194,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Extraction accuracy on synthetic reports with layout damage",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC on {_machine()}; commit {_commit()}; "
+        f"Measured {started:%Y-%m-%d %H:%M} UTC on {benchinfo.machine()}; commit {commit}; "
         f"`python benchmarks/layout_accuracy.py --n {args.n} --forms {','.join(forms)} --seed {args.seed} --jobs {args.jobs}` "
         f"({elapsed:.0f} s). The reports are synthetic (`tooling.synth`); see `docs/synthetic.md`.",
         "",

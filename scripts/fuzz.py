@@ -26,20 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root, for tooling/
 
-from tooling import fuzzing  # noqa: E402
-
-
-def _commit() -> str | None:
-    """The repository's commit (with ``+dirty`` when src/ or tooling/ has uncommitted changes), if git is there."""
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "tooling"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (head + ("+dirty" if dirty else "")) or None
+from tooling import benchinfo, fuzzing  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
               f"exceptions {s.exceptions}, hangs {s.hangs}, violations {s.violations}, "
               f"internal {s.internal_errors}", flush=True)
 
-    commit = _commit()
+    commit = benchinfo.commit("src", "tooling")
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     stats = fuzzing.run(seeds, args.n, args.seed, timeout_s=args.timeout, out=args.out, workers=args.workers,
                         progress=progress, progress_every_s=30.0)
