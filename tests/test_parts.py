@@ -390,7 +390,8 @@ def test_no_value_crosses_from_one_part_to_another(shared_dir, tmp_path, names):
 
 
 def test_repeated_titles_do_not_move_prose_between_reports(shared_dir, tmp_path):
-    """Report 1's title repeated at its end (a running header), report 2's title printed twice:
+    """Report 1's title repeated before its Table 4 and at its end (running headers), report 2's
+    title printed twice:
     each report keeps its own prose, so every number its narrative states agrees with its tables."""
     names = ("hongze_2024", "huaian_2024")
     texts = []
@@ -401,8 +402,9 @@ def test_repeated_titles_do_not_move_prose_between_reports(shared_dir, tmp_path)
         text = transcription(shared_dir, n).replace("（从略）", f"全年共受理政府信息公开申请{received}件。", 1)
         texts.append((title, text))
     (t1, r1), (t2, r2) = texts
+    first = r1.replace("#### 四、", t1 + "\n#### 四、", 1)  # among its own tables
     second = r2.replace("## 二、", t2 + "\n## 二、", 1)  # after its narrative
-    bundle = "\n".join([r1, t1, second])
+    bundle = "\n".join([first, t1, second])
     p = tmp_path / "headers.txt"
     p.write_text(bundle, encoding="utf-8")
     results = extract_file(str(p))

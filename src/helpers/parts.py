@@ -244,7 +244,7 @@ def split_document(doc: Document, rows: list[Row] | None = None) -> Split:
                 opener.append(m)
             current = by_year[m.year]
             governing[m.block] = current
-        elif starts or current < 0:
+        elif current < 0 or (starts and _opens(_opening(starts, False, opener[current]), opener[current], groups[current], inst)):
             m = _opening(starts, current < 0, opener[current] if current >= 0 else None)
             groups.append([])
             opener.append(m)
@@ -320,6 +320,24 @@ def _opening(starts: list[Marker], first_report: bool, previous: Marker | None) 
             if m.kind == "title" and (previous is None or m.text != previous.text):
                 return m
     return starts[-1]
+
+
+_ORDER = {"t2": 0, "t3": 1, "t4": 2}
+
+
+def _opens(m: Marker | None, previous: Marker | None, group: list[Instance], inst: Instance) -> bool:
+    """Whether a title or outline marker before ``inst`` starts a new report.
+
+    It does when the tables start again (``inst``'s table is already in the
+    current report, or comes earlier in the template), and when a title names
+    another report than the current one's.  The current report's own title
+    printed again (a running header) and an outline heading among tables that
+    continue in order do not.
+    """
+    last = group[-1].table if group else None
+    if any(i.table == inst.table for i in group) or (last is not None and _ORDER[inst.table] < _ORDER[last]):
+        return True
+    return m is not None and m.kind == "title" and (previous is None or previous.kind != "title" or m.text != previous.text)
 
 
 def _first_repeat(instances: list[Instance]) -> tuple[Instance, Instance]:
