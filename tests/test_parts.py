@@ -413,3 +413,35 @@ def test_repeated_titles_do_not_move_prose_between_reports(shared_dir, tmp_path)
         assert [(v.pattern, v.agrees) for v in r.narrative] == [("received", True)], n
         own = extract_path(str(shared_dir / "corpus" / "transcribed" / f"{n}.txt"))
         assert cells_of(r) == cells_of(own)
+
+
+@pytest.mark.parametrize("form", ["text", "markdown", "html"])
+def test_pairs_of_synthetic_reports_with_layout_damage(tmp_path, form):
+    """Two synthetic reports (tooling.synth, damaged layouts) joined into one file are read as
+    each one alone: cells, year and the numbers of the narrative."""
+    synth = pytest.importorskip("tooling.synth")
+    import re as _re
+
+    for i in range(6):
+        texts, alone = [], []
+        for j in range(2):
+            data, name = synth.render(synth.generate(4200 + 2 * i + j), form, seed=i, damage=True)
+            ext = Path(name).suffix or ".txt"
+            p = tmp_path / f"alone{i}{j}{ext}"
+            p.write_bytes(data)
+            alone.append(extract_path(str(p)))
+            text = data.decode("utf-8")
+            if form == "html":
+                text = _re.sub(r"(?is)^.*?<body[^>]*>|</body>.*$", "", text)
+            texts.append(text)
+        body = "\n".join(texts)
+        if form == "html":
+            body = f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+        bundle = tmp_path / f"pair{i}{ext}"
+        bundle.write_text(body, encoding="utf-8")
+        results = extract_file(str(bundle))
+        assert [r.parts for r in results] == [2, 2], (i, [x.message for r in results for x in r.issues][:3])
+        for r, own in zip(results, alone):
+            assert cells_of(r) == cells_of(own), i
+            assert (r.year, r.agency) == (own.year, own.agency), i
+            assert [(v.pattern, v.value) for v in r.narrative] == [(v.pattern, v.value) for v in own.narrative], i
