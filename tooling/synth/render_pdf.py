@@ -110,7 +110,7 @@ class _Doc:
         for w in colw:
             xs.append(xs[-1] + w)
         # place cells on the grid
-        placed = []  # (row, col, cell, lines)
+        placed = []  # (row, col, rowspan, colspan, cell, wrapped lines)
         taken: set[tuple[int, int]] = set()
         for r, row in enumerate(t.rows):
             c = 0
@@ -153,9 +153,11 @@ class _Doc:
                 if tops[rr][0] != tops[rr - 1][0]:
                     starts.setdefault(rr, []).append(("cont", item))
         pdf.set_line_width(0.2)
+        page = 0
         for r in range(len(t.rows)):
-            if r and tops[r][0] != tops[r - 1][0]:
+            while page < tops[r][0]:  # also before the first row, when not even it fits here
                 pdf.add_page()
+                page += 1
             pdf.set_font("cjk", size=size)
             for item in starts.get(r, []):
                 if item[0] == "cont":
@@ -176,12 +178,10 @@ class _Doc:
         if not lines:
             return
         block = len(lines) * lh
-        if cell.text_row > 0 and rs > 1:
+        if rs > 1:  # a spanning label: at the top of its span, or in its middle
+            y = top + (h - block) / 2 if cell.text_row > 0 else top + PAD
+        else:  # vertically centred in its row
             y = top + (h - block) / 2
-        elif rs > 1 or len(lines) * lh + 2 * PAD < h:
-            y = top + PAD if rs > 1 else top + (h - block) / 2
-        else:
-            y = top + PAD
         for line in lines:
             w = sum(self.width(ch, pdf.font_size_pt) for ch in line)
             x = x0 + (x1 - x0 - w) / 2 if (cell.key or cell.header) else x0 + PAD
