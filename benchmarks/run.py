@@ -130,14 +130,24 @@ BASELINES = {
 }
 
 
-def per_form(tmp: Path, sizes: dict[str, int], repeat: int) -> dict:
-    say("## Extraction throughput per form (one core, median of %d runs)" % repeat)
+def per_form(tmp: Path, sizes: dict[str, int], repeat: int, originals: Path | None = None) -> dict:
+    """Throughput per form on synthetic files, or, with ``originals``, on the
+    real reports of that folder (read in place, by suffix)."""
+    what = f"real reports of {originals}" if originals else "synthetic reports"
+    say(f"## Extraction throughput per form, {what} (one core, median of {repeat} runs)")
     say()
     say("| form | files | ours ms/report | reports/s | baseline | baseline ms | ours / baseline |")
     say("|---|---:|---:|---:|---|---:|---:|")
+    suffixes = {"text": (".txt", ".md"), "html": (".html", ".htm"), "pdf": (".pdf",), "docx": (".docx",)}
     out = {}
     for form, n in sizes.items():
-        files = synth_files(tmp / "forms" / form, form, n)
+        if originals:
+            files = sorted(p for p in originals.iterdir() if p.suffix.lower() in suffixes[form])
+        else:
+            files = synth_files(tmp / "forms" / form, form, n)
+        if not files:
+            continue
+        n = len(files)
         for f in files:  # warm imports and caches
             extract_file(str(f))
             for _name, fn in BASELINES[form]:
@@ -281,6 +291,33 @@ def builds(tmp: Path, n: int, distinct: int, n_pdf: int) -> dict:
     return res
 
 
+def many_files(tmp: Path, n: int) -> None:
+    """The per-file overhead at national scale: ``n`` tiny synthetic text files
+    (one line, no table: each is a ``failed`` report, extracted in about a
+    millisecond), built with 2 workers, rebuilt without change, and rebuilt
+    after adding one more.  What a no-change rebuild costs does not depend on
+    what the files hold (stat, cache keys, fingerprint); adding one report here
+    rebuilds tables of ``n`` reports without cells, so it is a lower bound for
+    real reports."""
+    raw = tmp / "many" / "raw"
+    raw.mkdir(parents=True)
+    for i in range(n):
+        (raw / f"synthetic_tiny_{i:07d}.txt").write_text(f"合成测试文件（synthetic, benchmark only）第 {i} 号，无表格\n", encoding="utf-8")
+    write_sources(raw)
+    cache = tmp / "many" / "cache"
+    say(f"## {n:,} tiny synthetic files (no tables): the per-file overhead")
+    say()
+    say("| build | seconds | extracted | hashed | peak RSS main (MiB) |")
+    say("|---|---:|---:|---:|---:|")
+    for label in ("full, 2 workers, filling the cache", "no-change rebuild", "one file added"):
+        if label == "one file added":
+            (raw / "synthetic_tiny_extra.txt").write_text("合成测试文件（synthetic）新增\n", encoding="utf-8")
+            write_sources(raw)
+        r = run_build(raw, tmp / "many" / "out", 2, cache)
+        say(f"| {label} | {r['seconds']:.2f} | {r['extracted']} | {r['hashed']} | {r['rss_self_kb'] / 1024:.0f} |")
+    say()
+
+
 LOAD_T3 = """
 import resource, sys, time
 sys.path[:0] = {paths!r}
@@ -358,6 +395,9 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=500)
     ap.add_argument("--pdf-n", type=int, default=200)
     ap.add_argument("--t3-reports", type=int, default=1_000_000)
+    ap.add_argument("--many-n", type=int, default=100_000, help="tiny files for the per-file overhead (0: skip)")
+    ap.add_argument("--only-many", action="store_true", help="measure only the tiny-files builds (appended to --out)")
+    ap.add_argument("--originals", default=None, help="also time the real reports of this folder (e.g. ../shared/corpus/originals)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small sizes, to check that the benchmark runs")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
@@ -365,7 +405,7 @@ def main() -> None:
     sizes = {"text": 100, "html": 40, "pdf": 12, "docx": 12}
     if args.quick:
         sizes = {k: 3 for k in sizes}
-        args.build_n, args.distinct, args.pdf_n, args.t3_reports, args.repeat = 60, 10, 6, 2000, 1
+        args.build_n, args.distinct, args.pdf_n, args.t3_reports, args.repeat, args.many_n = 60, 10, 6, 2000, 1, 200
     say("# Benchmark results")
     say()
     say(f"Machine: {machine()}.  All inputs synthetic (tooling.synth); timings on a shared machine are noisy.")
@@ -375,8 +415,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gidr-bench-") as tmp:
         tmp = Path(tmp)
         snapshot_code(tmp)
+        if args.only_many:
+            LINES[:] = [f"Measured separately: {machine()}.", ""]
+            many_files(tmp, args.many_n)
+            with open(args.out, "a", encoding="utf-8") as f:
+                f.write("\n" + "\n".join(LINES) + "\n")
+            print(f"appended to {args.out}")
+            return
         per_form(tmp, sizes, args.repeat)
+        if args.originals:
+            per_form(tmp, sizes, args.repeat, Path(args.originals))
         builds(tmp, args.build_n, args.distinct, args.pdf_n)
+        if args.many_n:
+            many_files(tmp, args.many_n)
         load_t3(tmp, args.t3_reports)
         profiles(tmp, 8)
     if not args.quick:
