@@ -479,12 +479,16 @@ def test_opening_sentence_that_names_no_agency(opening):
 # ------------------------------------------------------------------------ empty cells a text layer dropped
 
 def test_t2_digits_that_may_be_empty_cells_are_not_split():
-    """``行政规范性文件 104`` for three columns: ``1|0|4``, or empty cells and
-    ``104``: Table 2 has no identity to tell, so the row is reported, not read;
-    ``规章 000`` can only be ``0|0|0``."""
+    """In a PDF's text layer (which drops empty cells) ``行政规范性文件 104`` for
+    three columns is ``1|0|4``, or empty cells and ``104``: Table 2 has no
+    identity to tell, so the row is reported, not read; ``规章 000`` can only be
+    ``0|0|0``."""
+    from helpers.document import Document, Paragraph
+
     rep = Report(8)
     text = rep.text().replace("规章 1 2 30", "规章 000").replace("行政规范性文件 12 3 140", "行政规范性文件 104")
-    result = extract(text, "r.txt")
+    doc = Document(path="r.pdf", kind="pdf", blocks=[Paragraph(line, page=1) for line in text.splitlines() if line])
+    result = extract_document(doc)
     assert [result.cells[f"t2.regulations.{c}"].value for c in T2_COLS["regulations"]] == [0, 0, 0]
     assert all(result.cells[f"t2.normative_documents.{c}"].value is None for c in T2_COLS["normative_documents"])
     assert any(i.rule == "extract.ambiguous_split" and "104" in i.message for i in result.issues)

@@ -8,7 +8,8 @@ be read:
 
 * exactly ``width`` items — read as printed;
 * more items than cells — the extra items must be empty padding around the
-  values: the window in which the row's identities hold wins; windows that
+  values.  The grid column at which the rows of the same table put their first
+  value (learnt when at least two rows show it and none contradicts it) wins; otherwise the window in which the row's identities hold; windows that
   hold equally well and read differently leave the differing cells unset (so do,
   in Table 4, whose rows may hold spacer cells between the groups, empty cells
   among the values that make several cells candidates for the spacers).
@@ -16,9 +17,10 @@ be read:
   exactly as many as the cells and satisfy the row's identities.  More values
   than cells is an error, never a guess;
 * fewer items — digits run together, split by :mod:`helpers.splitting` under
-  a step budget for the whole document.  A row without identities (Table 2)
-  is split only when its digits cannot also be read as fewer values with empty
-  cells (a PDF text layer drops empty cells: ``104`` may be ``–|–|104``).
+  a step budget for the whole document.  In a PDF's text layer, which drops
+  empty cells, a row without identities (Table 2) is split only when its digits
+  cannot also be read as fewer values with empty cells (``104`` may be
+  ``–|–|104``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,38 @@ class Decoder:
         self.path = path
         self.issues = issues  # shared with the walk: issues are appended in reading order
         self.split_steps = [0]  # digit-splitting steps used in this document
+        self.offsets: dict[tuple[str, str], int] = {}  # (table, grid) -> column of the first value
+
+    def learn_offsets(self, records: list[Record]) -> None:
+        """The grid column at which the values of a table block start, learnt from
+        the rows whose position is forced (their printed values fill a window
+        exactly): kept only when at least two such rows show it and none shows
+        another (a row with a spacer cell after its label contradicts it)."""
+        seen: dict[tuple[str, str], set[int]] = {}
+        count: dict[tuple[str, str], int] = {}
+        for rec in records:
+            items = [t for t in rec.tokens if t.kind in (VALUE, BLANK)]
+            width = rec.width
+            if width <= 0 or len(items) <= width:
+                continue
+            nb = [i for i, t in enumerate(items) if t.kind != BLANK]
+            if not nb or nb[-1] - nb[0] != width - 1:
+                continue
+            place = _grid_place(items[nb[0]])
+            if place is None:
+                continue
+            key = (rec.table.upper(), place[0])
+            seen.setdefault(key, set()).add(place[1])
+            count[key] = count.get(key, 0) + 1
+        self.offsets = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1 and count[k] >= 2}
+
+    def _learnt_start(self, table: str, tokens: list[Token], starts: range) -> int | None:
+        """The window start whose first cell stands in the learnt column of its block."""
+        for st in starts:
+            place = _grid_place(tokens[st])
+            if place is not None and self.offsets.get((table, place[0])) == place[1]:
+                return st
+        return None
 
     def _error(self, rule: str, severity: str, message: str) -> None:
         self.issues.append(Issue(rule, severity, f"{self.path}: {message}", path=self.path))
@@ -90,7 +124,12 @@ class Decoder:
                     )
                     return None
                 starts = range(max(0, last - width + 1), min(first, len(items) - width) + 1)
-                if table == "T4" and any(items[i][1].status == "blank" for i in range(first, last + 1)):
+                cells = [t for t in tokens if t.kind in (VALUE, BLANK)]
+                learnt = self._learnt_start(table, cells, starts)
+                if learnt is not None and violations(items[learnt:learnt + width], identities) == 0:
+                    # rows of this table with as many cells put their values there
+                    items = items[learnt:learnt + width]
+                elif table == "T4" and any(items[i][1].status == "blank" for i in range(first, last + 1)):
                     # Table 4 rows may hold spacer cells between their groups: with empty
                     # cells among the values too, the extra cells may be any of them
                     return self._drop_blanks(items, width, identities, table, label, where)
@@ -100,7 +139,9 @@ class Decoder:
                     items = items[starts[0]:starts[0] + width]
         if len(items) == width:
             return [items]
-        return self._split(items, width, identities, table, label, where)
+        # a PDF's text layer drops empty cells: fewer values may stand for empty cells
+        paged = any(t.where.startswith("page ") for t in tokens)
+        return self._split(items, width, identities, table, label, where, paged)
 
     def _drop_blanks(self, items: Reading, width: int, identities, table: str, label: str, where: str):
         """More cells than columns, with empty cells among the values: every way of
@@ -162,7 +203,9 @@ class Decoder:
                 return True
         return False
 
-    def _split(self, items: Reading, width: int, identities, table: str, label: str, where: str) -> list[Reading] | None:
+    def _split(
+        self, items: Reading, width: int, identities, table: str, label: str, where: str, paged: bool = False
+    ) -> list[Reading] | None:
         """Fewer printed items than cells: digits run together?"""
         runs = [t for t, p in items]
         if sum(len(t) for t in runs) < width:
@@ -172,7 +215,7 @@ class Decoder:
             unit = "万元" if runs[-1].endswith("万元") else "亿元" if runs[-1].endswith("亿元") else "元"
             runs = runs[:-1] + [runs[-1][: -len(unit)]]
         if runs and all(RUN.match(t) for t in runs):
-            if not identities and self._fewer_cells(runs, width):
+            if not identities and paged and self._fewer_cells(runs, width):
                 self._error(
                     "extract.ambiguous_split",
                     "warning",
@@ -259,3 +302,11 @@ def cells_of(readings: list[Reading], keys: list[str], printed: str) -> dict[str
             out[key] = CellValue(None, "text", printed)
     return out
 
+
+_GRID_CELL = re.compile(r"^(table \d+) row \d+ cell (\d+)$")
+
+
+def _grid_place(token: Token) -> tuple[str, int] | None:
+    """(grid, column) of a token read from a grid cell; None for text lines."""
+    m = _GRID_CELL.match(token.where)
+    return (m.group(1), int(m.group(2))) if m else None

@@ -169,6 +169,7 @@ class Mapper:
         cells: dict[str, CellValue] = {}
         rows_found: dict[str, set[str]] = {"t2": set(), "t3": set(), "t4": set()}
 
+        decoder.learn_offsets(w.records)
         # decode every record; the first readable record of a row is used
         chosen: dict[tuple[str, str], Record] = {}
         decoded_of: dict[tuple[str, str], list] = {}

@@ -24,7 +24,7 @@ from ..tokens import BLANK, LABEL, TEXT, VALUE, Row, Token
 from .decode import Decoder, Reading, cells_of, printed_run, violations
 from .state import T4_WIDTH, Walk, pick
 
-MAX_SEGMENTS = 12  # runs of values kept from Table 4 (its row, split rows, strays)
+MAX_SEGMENTS = 40  # runs of values kept from Table 4 (one value per line, split rows, strays)
 
 
 def on_label(w: Walk, t: Token) -> bool:
@@ -55,9 +55,9 @@ def leaves(t: Token) -> bool:
 
 def on_tokens(w: Walk, row: Row, toks: list[Token], whole_row: bool = True) -> None:
     """Collect the values of a piece of a row inside Table 4."""
-    if not toks or len(w.t4_segments) >= MAX_SEGMENTS:
-        return
     done = w.t4_done
+    if not toks or done and len(w.t4_segments) >= MAX_SEGMENTS:
+        return
     has_label = any(t.kind == LABEL for t in toks) or not whole_row
     run: list[Token] = []
     prev_kind = None
@@ -68,7 +68,7 @@ def on_tokens(w: Walk, row: Row, toks: list[Token], whole_row: bool = True) -> N
         if prev_kind == TEXT or next_kind == TEXT:
             return  # numbers in prose
         vals = [t for t in run if t.kind == VALUE or not has_label]
-        if vals:
+        if vals and len(w.t4_segments) < MAX_SEGMENTS:
             w.t4_segments.append(vals)
         if not done:
             w.t4_tokens.extend(vals)
