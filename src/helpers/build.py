@@ -121,9 +121,10 @@ class BuildSummary:
 
 
 def raw_files(raw_dir: Path) -> list[Path]:
-    return sorted(
-        p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in RAW_SKIP
-    )
+    """The raw files of ``raw_dir``, by name (hidden files, sources.csv and README.md left out)."""
+    with os.scandir(raw_dir) as it:
+        names = sorted(e.name for e in it if e.is_file() and not e.name.startswith(".") and e.name not in RAW_SKIP)
+    return [raw_dir / n for n in names]
 
 
 _THREAD_LOCK = threading.Lock()
@@ -492,6 +493,35 @@ def _outputs_stat(out: Path) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
+def _stat_fingerprint(out: Path, limits: Limits, files: list[Path], raw: Path) -> str:
+    """What the outputs are a function of, as far as a stat of every raw file
+    tells (the same trust as the stat cache, see :func:`hash_files`): the
+    code, the limits, sources.csv and each file's (name, size, mtime_ns,
+    inode, ctime_ns).  Checked before any file is hashed or sources.csv parsed,
+    so that a no-change rebuild of a large corpus costs one stat per file."""
+    h = hashlib.sha256()
+    h.update(f"{code_version()}\0{astuple(limits)!r}\0{out.resolve()}\0".encode())
+    src = raw / "sources.csv"
+    h.update(hashlib.sha256(src.read_bytes() if src.exists() else b"-").digest())
+    for p in files:
+        st = os.stat(p)
+        h.update(f"\0{p.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}".encode())
+    return h.hexdigest()
+
+
+def _unchanged(state: list, at: int, fingerprint: str, out: Path, summary: BuildSummary) -> bool:
+    """Whether the last build's state (``[fingerprint, outputs stat, summary,
+    stat fingerprint]``) has ``fingerprint`` at position ``at`` and the outputs
+    are as it left them; if so ``summary`` is filled from it."""
+    if len(state) <= at or state[at] != fingerprint or state[1] != _outputs_stat(out):
+        return False
+    done = json.loads(state[2])
+    summary.by_status, summary.by_severity = done["by_status"], done["by_severity"]
+    summary.n_duplicates, summary.refused = done["n_duplicates"], done["refused"]
+    summary.up_to_date = True
+    return True
+
+
 def hash_files(files: list[Path], cache: Cache, rehash: bool = False) -> tuple[dict[str, str], int]:
     """The sha256 of each file (by name), trusting the stat cache for files
     whose (size, mtime_ns, inode, ctime_ns) are unchanged unless ``rehash``;
@@ -501,10 +531,11 @@ def hash_files(files: list[Path], cache: Cache, rehash: bool = False) -> tuple[d
     fresh = []
     folders: dict[Path, str] = {}  # each folder resolved once, not each file
     for p in files:
-        st = p.stat()
-        if p.parent not in folders:
-            folders[p.parent] = str(p.parent.resolve())
-        key = os.path.join(folders[p.parent], p.name)
+        st = os.stat(p)
+        parent = p.parent
+        if parent not in folders:
+            folders[parent] = str(parent.resolve())
+        key = os.path.join(folders[parent], p.name)
         sig = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
         seen = known.get(key)
         if seen is not None and tuple(seen[:4]) == sig:
@@ -550,8 +581,15 @@ def build(
         extra: list[Issue] = []
         listed = {s.file: s for s in load_sources(raw)} if (raw / "sources.csv").exists() else {}
         files = raw_files(raw)
-        hashes, summary.n_hashed = hash_files(files, store, rehash)
         summary.n_files = len(files)
+        state_name = f"outputs {out.resolve()}"
+        last = store.state(state_name)
+        # taken before anything is read: a file changed during this build will not look built next time
+        quick = _stat_fingerprint(out, limits, files, raw)
+        if last is not None and not rehash and _unchanged(json.loads(last), 3, quick, out, summary):
+            summary.seconds = time.perf_counter() - t0
+            return summary
+        hashes, summary.n_hashed = hash_files(files, store, rehash)
         keys: list[tuple[str, str]] = []  # (file name, cache key) of the files built
         todo = []  # (path, level, limits) of the files built
         for p in files:
@@ -572,17 +610,9 @@ def build(
             todo.append((rel, level, limits))
 
         fingerprint = _build_fingerprint(out, limits, keys, summary.refused, raw)
-        state_name = f"outputs {out.resolve()}"
-        last = store.state(state_name)
-        if last is not None:
-            last_fp, last_stat, last_summary = json.loads(last)
-            if last_fp == fingerprint and last_stat == _outputs_stat(out):
-                done = json.loads(last_summary)
-                summary.by_status, summary.by_severity = done["by_status"], done["by_severity"]
-                summary.n_duplicates = done["n_duplicates"]
-                summary.up_to_date = True
-                summary.seconds = time.perf_counter() - t0
-                return summary
+        if last is not None and _unchanged(json.loads(last), 0, fingerprint, out, summary):
+            summary.seconds = time.perf_counter() - t0
+            return summary
 
         shared: dict = {}  # one CellValue object per distinct printed cell, across all reports
         per_file: list[list[ExtractResult] | None] = [store.get(k, shared) for _name, k in keys]
@@ -627,7 +657,7 @@ def build(
             summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
         for sev in frames["issues"]["severity"]:
             summary.by_severity[sev] = summary.by_severity.get(sev, 0) + 1
-        store.set_state(state_name, json.dumps([fingerprint, _outputs_stat(out), summary.to_json()]))
+        store.set_state(state_name, json.dumps([fingerprint, _outputs_stat(out), summary.to_json(), quick]))
     summary.seconds = time.perf_counter() - t0
     return summary
 
