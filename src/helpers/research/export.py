@@ -25,6 +25,13 @@ import pandas as pd
 
 from .load import reports_dir
 
+PER_UNIT_LIMIT = 40
+"""A per-report (per-agency) listing or chart is shown as such up to this many
+rows; a larger corpus gets a summary view instead (a chart aggregated by year,
+the first rows of a listing), and the notebook prints which view it shows."""
+LISTING_ROWS = 20
+"""Rows of a long listing shown in a notebook (and in its LaTeX table); the CSV holds all."""
+
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +77,15 @@ def export_table(
     return csv_path, tex_path
 
 
+def listing(df: pd.DataFrame, *, limit: int = PER_UNIT_LIMIT, rows: int = LISTING_ROWS) -> pd.DataFrame:
+    """``df`` itself when it has at most ``limit`` rows, else its first ``rows``
+    rows, after printing how many rows there are and that only these are shown."""
+    if len(df) <= limit:
+        return df
+    print(f"{len(df)} rows, more than {limit}: the first {rows} are shown (the exported CSV holds every row)")
+    return df.head(rows)
+
+
 def pct(x: float, digits: int = 1) -> str:
     """``0.4705`` → ``"47.1"``; missing → ``"–"`` (never 0)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -104,4 +120,4 @@ def rate_view(df: pd.DataFrame, label: str | None = "metric", digits: int = 1, e
     return out.reset_index(drop=True)
 
 
-__all__ = ["count", "export_table", "pct", "rate_view", "to_latex"]
+__all__ = ["LISTING_ROWS", "PER_UNIT_LIMIT", "count", "export_table", "listing", "pct", "rate_view", "to_latex"]

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .load import load
+from .load import load, member
 
 T3_VALUE_COLUMNS = ["natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total"]
 T4_GROUPS = ["review", "litigation_direct", "litigation_after_review"]
@@ -135,6 +135,11 @@ def _check(df: pd.DataFrame) -> None:
 
 def expand(expr: str) -> dict[str, int]:
     """The base terms of an expression with their net coefficients, ``@`` references resolved."""
+    return dict(_expand(expr))
+
+
+@functools.cache
+def _expand(expr: str) -> tuple[tuple[str, int], ...]:
     d = dictionary().set_index("id")
     coef: dict[str, int] = {}
 
@@ -148,7 +153,7 @@ def expand(expr: str) -> dict[str, int]:
                 coef[term] = coef.get(term, 0) + sign * s
 
     walk(expr, 1, 0)
-    return {t: c for t, c in coef.items() if c != 0}
+    return tuple((t, c) for t, c in coef.items() if c != 0)
 
 
 def tables_read(m: Metric) -> set[str]:
@@ -235,45 +240,55 @@ def compute(
     t4 = load("t4", processed=processed) if t4 is None else t4
     issues = load("issues", ["report", "severity", "rule"], processed=processed) if issues is None else issues
     ids = set(reports["report"])
-    values, flags = base_values(t3[t3["report"].isin(ids)], t4[t4["report"].isin(ids)])
+    values, flags = base_values(t3[member(t3["report"], ids)], t4[member(t4["report"], ids)])
     values = values.reindex(sorted(ids))
     flags = flags.reindex(values.index).fillna(0).astype(int)
     errs = _identity_errors(issues).reindex(values.index).fillna(0).astype(int)
     meta = reports.set_index("report").reindex(values.index)
     d = dictionary()
     chosen = d if metrics is None else d.set_index("id").loc[list(metrics)].reset_index()
-    out = []
-    for m in chosen.itertuples(index=False):
-        num, num_der = _evaluate(expand(m.numerator), values, flags)
+    n, m_count = len(values), len(chosen)
+    shape = (m_count, n)
+    num, den, est, lo, hi = (np.full(shape, np.nan) for _ in range(5))
+    derived = np.zeros(shape, dtype=np.int64)
+    ierr = np.zeros(shape, dtype=np.int64)
+    notes = np.full(shape, "", dtype=object)
+    for i, m in enumerate(chosen.itertuples(index=False)):  # one pass per metric, vectorised over reports
+        num[i], num_der = _evaluate(expand(m.numerator), values, flags)
+        den_der = 0
         if m.denominator:
-            den, den_der = _evaluate(expand(m.denominator), values, flags)
-        else:
-            den, den_der = np.full(len(values), np.nan), np.zeros(len(values), dtype=int)
-        est, lo, hi, note = _rate(m.kind, num, den, level)
+            den[i], den_der = _evaluate(expand(m.denominator), values, flags)
+        est[i], lo[i], hi[i], notes[i] = _rate(m.kind, num[i], den[i], level)
+        derived[i] = num_der + den_der
         tables = sorted(tables_read(Metric(**m._asdict())))
-        ierr = errs[tables].sum(axis=1).to_numpy() if tables else np.zeros(len(values), dtype=int)
-        frame = pd.DataFrame(
-            {
-                "report": values.index,
-                "agency": meta["agency"].to_numpy(),
-                "year": meta["year"].to_numpy(),
-                "edition": meta["edition"].astype(str).to_numpy(),
-                "metric": m.id,
-                "kind": m.kind,
-                "numerator": num,
-                "denominator": den,
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "unit": m.unit,
-                "layer": np.where(num_der + den_der > 0, "derived", "printed"),
-                "n_derived_cells": num_der + den_der,
-                "identity_errors": ierr,
-                "note": note,
-            }
-        )
-        out.append(frame)
-    res = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=RESULT_COLUMNS)
+        if tables:
+            ierr[i] = errs[tables].sum(axis=1).to_numpy()
+    # the long table (metric-major, reports sorted within a metric); text columns
+    # are taken from short arrays by position instead of being built row by row
+    per_report = np.tile(np.arange(n), m_count)
+    per_metric = np.repeat(np.arange(m_count), n)
+    note_codes, note_values = pd.factorize(notes.ravel())
+    res = pd.DataFrame(
+        {
+            "report": _take(values.index, per_report),
+            "agency": _take(meta["agency"], per_report),
+            "year": _take(meta["year"], per_report),
+            "edition": _take(meta["edition"].astype(str), per_report),
+            "metric": _take(chosen["id"], per_metric),
+            "kind": _take(chosen["kind"], per_metric),
+            "numerator": num.ravel(),
+            "denominator": den.ravel(),
+            "estimate": est.ravel(),
+            "ci_low": lo.ravel(),
+            "ci_high": hi.ravel(),
+            "unit": _take(chosen["unit"], per_metric),
+            "layer": _take(pd.Series(["printed", "derived"], dtype="str"), (derived.ravel() > 0).astype(np.intp)),
+            "n_derived_cells": derived.ravel(),
+            "identity_errors": ierr.ravel(),
+            "note": _take(pd.Series(note_values, dtype="str"), note_codes),
+        },
+        columns=RESULT_COLUMNS,
+    )
     if exclude_failing:
         res = res[res["identity_errors"] == 0]
     res = res[RESULT_COLUMNS].reset_index(drop=True)
@@ -281,6 +296,12 @@ def compute(
     res["identity_errors"] = res["identity_errors"].astype("int64")
     res["n_derived_cells"] = res["n_derived_cells"].astype("int64")
     return res
+
+
+def _take(column, positions: np.ndarray):
+    """``column[positions]`` as an array of the column's own dtype (no per-row Python objects)."""
+    arr = column.array if hasattr(column, "array") else pd.array(column)
+    return arr.take(positions)
 
 
 def _rate(kind: str, num: np.ndarray, den: np.ndarray, level: float):
@@ -352,6 +373,38 @@ def pooled(results: pd.DataFrame, by: str | list[str] | None = None, level: floa
     return pd.DataFrame(rows, columns=cols)
 
 
+def stock_flow(t2: pd.DataFrame, items: tuple[str, ...] = ("regulations", "normative_documents")) -> pd.DataFrame:
+    """Documents in force as printed against those implied by the previous
+    year's stock and this year's flows (``in_force[Y-1] + issued - repealed``),
+    one row per agency, year and item where the agency reported year Y-1 too;
+    ordered by agency, year and item."""
+    cols = ["agency", "year", "item", "in force Y-1", "issued", "repealed", "implied", "printed", "difference"]
+    prev = t2[["agency", "year"] + [f"{i}.in_force" for i in items]].assign(year=t2["year"] + 1)
+    both = t2.merge(prev, on=["agency", "year"], suffixes=("", ".prev"))
+    parts = []
+    for rank, item in enumerate(items):
+        was, iss, rep, now = (both[f"{item}.{c}"] for c in ("in_force.prev", "issued", "repealed", "in_force"))
+        implied = was + iss - rep
+        parts.append(pd.DataFrame({"agency": both["agency"], "year": both["year"], "item": item, "in force Y-1": was, "issued": iss,
+                                   "repealed": rep, "implied": implied, "printed": now, "difference": now - implied, "_rank": rank}))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True).sort_values(["agency", "year", "_rank"], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def carry_over_pairs(t3: pd.DataFrame, columns: list[str] = T3_VALUE_COLUMNS) -> pd.DataFrame:
+    """Cross-year chain of open requests: per agency and year Y, the row
+    carried over into Y (columns ``COLUMN.over``) beside the row carried
+    forward out of Y-1 (``COLUMN.forward``), for every agency-year whose
+    previous year is in ``t3`` (which needs ``agency`` and ``year``); in the
+    order of the carried-over rows."""
+    fw = t3.loc[t3["row"] == "carried_forward", ["agency", "year", *columns]]
+    ov = t3.loc[t3["row"] == "carried_over", ["agency", "year", *columns]]
+    fw = fw.assign(year=fw["year"] + 1)
+    return ov.merge(fw, on=["agency", "year"], how="inner", suffixes=(".over", ".forward")).reset_index(drop=True)
+
+
 def sensitivity(metrics: list[str], **kwargs) -> pd.DataFrame:
     """Pooled values of ``metrics`` with all reports and without the reports
     that fail a template identity in the tables each metric reads."""
@@ -363,4 +416,17 @@ def sensitivity(metrics: list[str], **kwargs) -> pd.DataFrame:
     return a[cols].merge(b[cols], on="metric", suffixes=("_all", "_identities_hold"))
 
 
-__all__ = ["Metric", "base_values", "compute", "dictionary", "expand", "metric", "parse", "pooled", "sensitivity", "tables_read"]
+__all__ = [
+    "Metric",
+    "base_values",
+    "carry_over_pairs",
+    "compute",
+    "dictionary",
+    "expand",
+    "metric",
+    "parse",
+    "pooled",
+    "sensitivity",
+    "stock_flow",
+    "tables_read",
+]

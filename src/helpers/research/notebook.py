@@ -19,11 +19,14 @@ import html
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from . import metrics as _metrics
 from . import plots
-from .export import export_table
-from .load import corpus, duplicates_set_aside, load, reports_dir
+from .export import LISTING_ROWS, PER_UNIT_LIMIT, export_table, listing
+from .load import corpus, duplicates_set_aside, load, member, processed_dir, reports_dir
 
 
 class Study:
@@ -44,9 +47,33 @@ class Study:
     def load(self, table: str, columns=None) -> pd.DataFrame:
         """A processed table restricted to this study's reports."""
         df = load(table, columns, processed=self.processed)
-        return df[df["report"].isin(self.ids)].reset_index(drop=True) if "report" in df.columns else df
+        return df[member(df["report"], self.ids)].reset_index(drop=True) if "report" in df.columns else df
+
+    def counts(self, table: str, by: list[str], where: dict[str, list] | None = None) -> pd.Series:
+        """Rows of a processed table counted by the columns ``by`` (the first
+        being ``report``) over this study's reports, optionally only rows whose
+        column values are in ``where``.  The counting runs in Arrow, so a
+        table of millions of rows (``cells``) is never turned into Python rows."""
+        if by[0] != "report":
+            raise ValueError("counts() groups by report first")
+        cols = list(dict.fromkeys([*by, *(where or {})]))
+        tab = pq.read_table(processed_dir(self.processed) / f"{table}.parquet", columns=cols)
+        for col, allowed in (where or {}).items():
+            tab = tab.filter(pc.is_in(tab[col], value_set=pa.array(list(allowed))))
+        grouped = tab.group_by(by).aggregate([([], "count_all")]).to_pandas()
+        grouped = grouped[member(grouped["report"], self.ids)]
+        return grouped.set_index(by)["count_all"].sort_index().rename(None).astype("int64")
 
     def metrics(self, ids=None, *, exclude_failing: bool = False) -> pd.DataFrame:
+        """The metrics ``ids`` (all when None) per report, in the dictionary's
+        order whatever the order of ``ids`` (a notebook names only the metrics
+        it uses: a national corpus has 100,000 rows per metric)."""
+        if ids is not None:
+            wanted = set(ids)
+            unknown = wanted - set(_metrics.dictionary()["id"])
+            if unknown:
+                raise KeyError(f"unknown metrics {sorted(unknown)}; see helpers/data/metrics.csv")
+            ids = [m for m in _metrics.dictionary()["id"] if m in wanted]
         return _metrics.compute(
             ids,
             reports=self.reports[["report", "agency", "year", "edition"]],
@@ -83,8 +110,18 @@ class Study:
         return Image(filename=str(png), width=width_px)
 
     def table(self, df: pd.DataFrame, stem: str, caption: str, latex: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Export ``df`` (CSV: every row; LaTeX: ``latex`` when given, else ``df``,
+        cut to its first rows when it has more than ``PER_UNIT_LIMIT``)."""
+        if latex is None and len(df) > PER_UNIT_LIMIT:
+            latex = df.head(LISTING_ROWS)
+            caption = f"{caption} (first {LISTING_ROWS} of {len(df)} rows; the CSV holds every row)"
         export_table(df, self.name(stem), out_dir=self.tables, caption=caption, latex=latex)
         return df
+
+    @staticmethod
+    def listing(df: pd.DataFrame) -> pd.DataFrame:
+        """A per-report listing for display: all of it for a small corpus, else its first rows (see :func:`export.listing`)."""
+        return listing(df)
 
     def label(self, key: str) -> str:
         return plots.label(key, self.lang)

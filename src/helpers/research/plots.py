@@ -52,6 +52,8 @@ from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from .export import PER_UNIT_LIMIT
+
 if TYPE_CHECKING:  # pandas is only handed in, never needed here
     import pandas as pd
 
@@ -73,6 +75,7 @@ __all__ = [
     "line_years",
     "lorenz",
     "new_figure",
+    "report_shares",
     "savefig",
     "setup",
     "source_line",
@@ -231,7 +234,14 @@ def _style_rank(style_name: str) -> int:
 
 @lru_cache(maxsize=64)
 def _cmap(path: str, index: int) -> frozenset[int]:
-    """Code points of a face, from its character map (fontTools)."""
+    """Code points of a face, from its Unicode character map (FreeType; fontTools
+    for a face FreeType cannot open)."""
+    from matplotlib import ft2font
+
+    try:
+        return frozenset(ft2font.FT2Font(path, face_index=index).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        pass
     from fontTools.ttLib import TTFont
 
     with open(path, "rb") as fh:
@@ -707,7 +717,8 @@ def funnel(
     drawn dotted. 95 % limits are dashed, 99.8 % solid. A wide table with
     overdispersed limits in extra columns (``lo_additive, hi_additive``, …)
     gets them drawn dotted with ``overdispersed="additive"`` (the column suffix).
-    ``labels`` name the points; with ``annotate="outside"`` only points
+    ``labels`` name the points (none when more than ``PER_UNIT_LIMIT`` would
+    be named); with ``annotate="outside"`` only points
     outside the widest limits are named, with ``"all"`` every point, with
     ``"none"`` none.
     """
@@ -759,6 +770,8 @@ def funnel(
             lo_at = np.interp(xs, outer[2], outer[3])
             hi_at = np.interp(xs, outer[2], outer[4])
             flag = (ys < lo_at) | (ys > hi_at)
+        if flag.sum() > PER_UNIT_LIMIT:  # names of so many points would cover the chart
+            flag[:] = False
         for x, yv, name, show in zip(xs, ys, names, flag):
             if show:
                 ax.annotate(str(name), (x, yv), xytext=(3, 2), textcoords="offset points", fontsize=6)
@@ -834,6 +847,38 @@ def stacked_shares(
               handlelength=1.4, handleheight=1.2, borderaxespad=0)
     _finish(fig, ax, xlabel, ylabel, caption)
     return fig, ax
+
+
+def report_shares(
+    counts: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    report_label: str,
+    group_label: str,
+    ylabel: str,
+    names: Mapping[str, str] | None = None,
+    caption: str | None = None,
+    limit: int | None = None,
+    lang: str | None = None,
+) -> tuple[Figure, plt.Axes, str | None]:
+    """Composition by report, a view that suits the corpus size.
+
+    Up to ``limit`` reports (``export.PER_UNIT_LIMIT``): one stacked bar per
+    row of ``counts`` (index: the report's tick label).  Above it the counts are
+    summed by ``groups`` (aligned with the rows, e.g. the report year) and drawn
+    one bar per group, and the third value returned says so (None for the
+    per-report view), for the notebook to print.
+    """
+    limit = PER_UNIT_LIMIT if limit is None else limit
+    if len(counts) <= limit:
+        fig, ax = stacked_shares(counts, xlabel=report_label, ylabel=ylabel, names=names, width="full", caption=caption, lang=lang)
+        fig.set_size_inches(7.0, 4.2)
+        plt.setp(ax.get_xticklabels(), rotation=60, ha="right", rotation_mode="anchor")
+        return fig, ax, None
+    pooled = counts.groupby(np.asarray(groups)).sum()
+    fig, ax = stacked_shares(pooled, xlabel=group_label, ylabel=ylabel, names=names, width="full", caption=caption, lang=lang)
+    note = f"{len(counts)} reports, more than {limit}: the figure pools their counts by {group_label} (one bar per value) instead of one bar per report"
+    return fig, ax, note
 
 
 def lorenz(
