@@ -223,7 +223,7 @@ class Cache:
             " ino INTEGER, ctime_ns INTEGER, sha256 TEXT)"
         )
         db.execute("CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT)")
-        db.execute("PRAGMA quick_check(1)").fetchone()
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a file that is not a database fails here
         db.execute("BEGIN")
         return db
 
@@ -231,7 +231,11 @@ class Cache:
     def get(self, key: str, shared: dict | None = None) -> list[ExtractResult] | None:
         if self.db is None:
             return None
-        row = self.db.execute("SELECT data FROM results WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self.db.execute("SELECT data FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError:  # a damaged page: recompute
+            self.damaged += 1
+            return None
         if row is None:
             return None
         try:
