@@ -17,7 +17,7 @@ import pytest
 
 from helpers.research import metrics as M
 from helpers.research import plots
-from helpers.research.export import LISTING_ROWS, PER_UNIT_LIMIT, listing
+from helpers.research.export import LISTING_ROWS, PER_UNIT_LIMIT, listing, names
 from helpers.research.notebook import Study
 
 COPIES = 200
@@ -142,3 +142,11 @@ def test_views_adapt_to_corpus_size(capsys):
     assert listing(large) is not large and len(listing(large)) == LISTING_ROWS
     assert f"{n} rows" in capsys.readouterr().out
     assert listing(small) is small
+
+
+def test_names_are_cut_above_the_limit():
+    few = [f"机构{i}" for i in range(PER_UNIT_LIMIT)]
+    assert names(few) == ", ".join(few)
+    many = [f"机构{i}" for i in range(PER_UNIT_LIMIT + 5)]
+    assert names(many) == ", ".join(many[:LISTING_ROWS]) + f", … and {PER_UNIT_LIMIT + 5 - LISTING_ROWS} more"
+    assert names([]) == ""

@@ -86,6 +86,13 @@ def listing(df: pd.DataFrame, *, limit: int = PER_UNIT_LIMIT, rows: int = LISTIN
     return df.head(rows)
 
 
+def names(items: list[str], *, limit: int = PER_UNIT_LIMIT, rows: int = LISTING_ROWS) -> str:
+    """Names joined by commas: all of them up to ``limit``, else the first ``rows`` and how many more."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:rows]) + f", … and {len(items) - rows} more"
+
+
 def pct(x: float, digits: int = 1) -> str:
     """``0.4705`` → ``"47.1"``; missing → ``"–"`` (never 0)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -120,4 +127,4 @@ def rate_view(df: pd.DataFrame, label: str | None = "metric", digits: int = 1, e
     return out.reset_index(drop=True)
 
 
-__all__ = ["LISTING_ROWS", "PER_UNIT_LIMIT", "count", "export_table", "listing", "pct", "rate_view", "to_latex"]
+__all__ = ["LISTING_ROWS", "PER_UNIT_LIMIT", "count", "export_table", "listing", "names", "pct", "rate_view", "to_latex"]
