@@ -133,7 +133,7 @@ def built(tmp_path_factory) -> Path:
 def test_outputs_in_both_formats(built):
     names = {p.name for p in built.iterdir()}
     want = {f"{n}.{ext}" for n in OUTPUTS for ext in ("csv", "parquet")}
-    assert set(OUTPUTS) == {"reports", "cells", "issues", "t2", "t3", "t4"}
+    assert set(OUTPUTS) == {"reports", "cells", "issues", "narrative", "t2", "t3", "t4"}
     assert want <= names, sorted(want - names)
     for n in OUTPUTS:
         from_csv = pd.read_csv(built / f"{n}.csv", dtype=str, keep_default_na=False)
@@ -169,6 +169,32 @@ def test_cells_layer_keeps_blanks(built):
 
     r = extract_path(str(RAW / rep))
     assert len(blank) == sum(c.status == "blank" for c in r.cells.values())
+
+
+def test_narrative_table_holds_the_numbers_stated_in_prose(built):
+    """殷都区 2024 states in its prose the 21 requests its Table 3 prints as received."""
+    rows = _read_csv(built / "narrative.csv")
+    assert [r["report"] for r in rows] == ["yindu_office_2024.txt"]
+    (row,) = rows
+    assert (row["pattern"], row["printed"], row["key"], row["agrees"]) == ("received", "21", "t3:new_received", "True")
+    cells = [r for r in _read_csv(built / "cells.csv") if r["report"] == row["report"] and r["key"] == "t3.new_received.total"]
+    assert float(cells[0]["value"]) == float(row["table_value"]) == 21
+    assert "申请 21 件" in row["sentence"]
+
+
+def test_narrative_table_of_a_compared_original(shared_dir, tmp_path):
+    """平潭 2022 says 75 requests were received where its table prints 74 new ones
+    (and 1 carried over): the build records the disagreement."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(shared_dir / "corpus" / "originals" / "pingtan_2022.txt", raw / "pingtan_2022.txt")
+    out = tmp_path / "processed"
+    _build(raw, out)
+    rows = pd.read_csv(out / "narrative.csv", dtype={"printed": str})
+    mismatch = rows[rows["agrees"] == False]  # noqa: E712 - a nullable column
+    assert set(zip(mismatch["printed"], mismatch["table_value"])) >= {("75", 74.0), ("72", 71.0)}
+    issues = pd.read_csv(out / "issues.csv")
+    assert (issues["rule"] == "narrative.mismatch").sum() == len(mismatch)
 
 
 def _copy_raw(tmp: Path) -> Path:

@@ -87,10 +87,13 @@ def test_description_of_fields_keys_and_statuses(built) -> None:
     assert t2["fees.amount"]["unit"] == cb.keys["t2.fees.amount"].unit
     assert res["cells"]["schema"]["primaryKey"] == ["report", "key"]
     assert res["t3"]["schema"]["primaryKey"] == ["report", "row"]
-    for name in ("cells", "t2", "t3", "t4"):
+    for name in ("cells", "narrative", "t2", "t3", "t4"):
         assert res[name]["schema"]["foreignKeys"][0] == (
             {"fields": ["report"], "reference": {"resource": "reports", "fields": ["report"]}}
         )
+    narrative = {f["name"]: f for f in res["narrative"]["schema"]["fields"]}
+    assert narrative["agrees"]["type"] == "boolean" and narrative["value"]["type"] == "number"
+    assert narrative["sentence"]["description_zh"] == "报告正文中陈述该数字的句子"
     assert res["codebook"]["schema"]["primaryKey"] == ["key", "editions"]  # a key can differ between editions
     assert t2["normative_documents.published_total"]["stata_name"] == "normdocs_pub_total"
     cell_status = next(f for f in res["cells"]["schema"]["fields"] if f["name"] == "status")

@@ -10,6 +10,10 @@ same raw data gives byte-identical files):
 ``cells``     the extracted layer, long: report, key, value, status, printed —
               exactly what was printed; a blank stays blank
 ``issues``    one row per failed rule or extraction problem
+``narrative`` one row per number a report states in its prose (received,
+              handled, carried over, review and litigation counts, outcome
+              percentages), with the table value it was checked against
+              (see :mod:`helpers.narrative`)
 ``t2``        Table 2 wide, one row per canonical report (printed values)
 ``t3``        Table 3 wide, one row per canonical report and template row,
               with the derived reading of blanks (see :mod:`helpers.derive`)
@@ -83,8 +87,9 @@ from .partitions import write_partitioned
 from .result import ExtractResult, Issue
 from .sources import load_sources, sha256_file
 from .validate import check_chain, sort_issues
+from .narrative import narrative_rows
 
-OUTPUTS = ("reports", "cells", "issues", "t2", "t3", "t4")
+OUTPUTS = ("reports", "cells", "issues", "narrative", "t2", "t3", "t4")
 RAW_SKIP = {"sources.csv", "README.md"}
 
 
@@ -459,7 +464,26 @@ def tables(
     t2 = ident.merge(pd.DataFrame(t2_rows, columns=["report"] + [k.removeprefix("t2.") for k in t2_keys]), on="report", how="left")
     t3 = ident.merge(t3_wide(by_report), on="report", how="inner")
     t4 = ident.merge(t4_wide(by_report), on="report", how="inner")
-    return {"reports": reports, "cells": cells, "issues": issues, "t2": t2, "t3": t3, "t4": t4}
+    return {"reports": reports, "cells": cells, "issues": issues, "narrative": narrative_table(results), "t2": t2, "t3": t3, "t4": t4}
+
+
+NARRATIVE_COLUMNS = ["report", "pattern", "sentence", "printed", "value", "unit", "key", "table_value", "agrees", "denominators", "where"]
+
+
+def narrative_table(results: list[ExtractResult]) -> pd.DataFrame:
+    """The numbers every report states in its prose, one row each, with the
+    table value they were checked against (:mod:`helpers.narrative`)."""
+    rows = []
+    for r in results:
+        rid = report_id(r)
+        for row in narrative_rows([r]):
+            row["report"] = rid
+            rows.append(row)
+    df = pd.DataFrame(rows, columns=NARRATIVE_COLUMNS)
+    df["value"] = df["value"].astype("float64")
+    df["table_value"] = df["table_value"].astype("float64")
+    df["agrees"] = df["agrees"].astype("boolean")
+    return df
 
 
 CACHE_AUTO = "auto"

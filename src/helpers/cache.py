@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Iterable
 
 from .limits import Limits
-from .result import CellValue, ExtractResult, Issue
+from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
 __all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "compact", "FORMAT"]
 
-FORMAT = 1
+FORMAT = 2  # 2: the narrative layer is kept
 """Version of the entry encoding (:func:`encode`); part of every key."""
 
 # data tables that only the build, the identity rules or the research layer read
@@ -150,7 +150,11 @@ def encode(results: list[ExtractResult]) -> bytes:
     for r in results:
         cells = tuple((k, c.value, c.status, c.printed) for k, c in r.cells.items())
         issues = tuple((i.rule, i.severity, i.message, tuple(i.cells), i.expected, i.actual, i.path) for i in r.issues)
-        rows.append((r.path, r.status, r.edition, r.agency, r.year, r.kind, r.part, r.parts, cells, issues))
+        narrative = tuple(
+            (n.pattern, n.sentence, n.printed, n.value, n.unit, n.target, n.where, n.table, n.agrees, tuple(n.denominators))
+            for n in r.narrative
+        )
+        rows.append((r.path, r.status, r.edition, r.agency, r.year, r.kind, r.part, r.parts, cells, issues, narrative))
     return zlib.compress(pickle.dumps((FORMAT, rows), protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
@@ -182,10 +186,11 @@ def decode(blob: bytes, shared: dict | None = None) -> list[ExtractResult]:
             raise ValueError(f"entry format {fmt}, expected {FORMAT}")
         shared = {} if shared is None else shared
         out = []
-        for path, status, edition, agency, year, kind, part, parts, cells, issues in rows:
+        for path, status, edition, agency, year, kind, part, parts, cells, issues, narrative in rows:
             cv = {sys.intern(k): _shared_cell(shared, v, st, pr) for k, v, st, pr in cells}
             iss = [Issue(rule, sev, msg, list(cl), e, a, p) for rule, sev, msg, cl, e, a, p in issues]
-            out.append(ExtractResult(path, status, edition, agency, year, kind, cv, iss, part, parts))
+            nar = [NarrativeValue(*n[:9], denominators=list(n[9])) for n in narrative]
+            out.append(ExtractResult(path, status, edition, agency, year, kind, cv, iss, part, parts, narrative=nar))
         return out
     except Exception as exc:  # noqa: BLE001 - any damage means: recompute
         raise ValueError(f"damaged cache entry ({type(exc).__name__}: {exc})") from None

@@ -114,6 +114,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "totals_recomputed": ("Number of totals recomputed from their parts", "由分项重新计算的总计数"),
     "derived_row": ("True for a row summed from printed sub-rows, not printed itself", "是否为由子行求和得出的行"),
 }
+# columns whose meaning is particular to one table: (English, Chinese)
+TABLE_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "narrative": {
+        "pattern": ("Id of the phrase pattern that read the number (data/narrative_patterns.csv)", "识别该数字的句式标识"),
+        "sentence": ("The sentence of the report's prose that states the number", "报告正文中陈述该数字的句子"),
+        "printed": ("The number as printed in the prose", "正文中印刷的数字"),
+        "value": ("The stated number's value (a count, or a percentage when unit is %)", "陈述数字的数值"),
+        "unit": ("件 for a count, % for a percentage", "单位（件或 %）"),
+        "key": ("The table cells the number names, as a sum of codebook terms (e.g. t3:new_received)", "该数字所指的表格单元格"),
+        "table_value": ("The tables' value for those cells (for a percentage, its numerator)", "表格中的对应数值"),
+        "agrees": ("Whether prose and tables agree (missing when the tables do not print it as numbers)", "正文与表格是否一致"),
+        "denominators": ("For a percentage: the candidate denominators that reproduce it, separated by ;", "能复现百分比的分母"),
+        "where": ("Line or page of the sentence", "句子所在行或页"),
+    },
+}
+FOREIGN_KEY_ONLY = {"narrative"}  # tables whose rows all name a report, without a key of their own
 T3_COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")
 PRIMARY_KEYS = {"reports": ["report"], "cells": ["report", "key"], "t2": ["report"], "t3": ["report", "row"], "t4": ["report"]}
 REQUIRED = {"reports": ("report", "sha256", "status"), "cells": ("report", "key", "status"), "t2": ("report",),
@@ -241,6 +257,9 @@ def _describe_field(t: Table, j: int) -> dict[str, Any]:
             description_zh=k.label_zh.split(" × ")[-1],
             unit="requests",
         )
+    elif col in TABLE_COLUMNS.get(t.name, {}):
+        en, zh = TABLE_COLUMNS[t.name][col]
+        field.update(description=en, description_zh=zh)
     elif col in COLUMNS:
         en, zh = COLUMNS[col]
         field.update(description=en, description_zh=zh)
@@ -270,7 +289,7 @@ def describe(t: Table, has_reports: bool) -> dict[str, Any]:
     }
     if t.name in PRIMARY_KEYS:
         schema["primaryKey"] = PRIMARY_KEYS[t.name]
-    if has_reports and t.name != "reports" and "report" in t.header and t.name in PRIMARY_KEYS:
+    if has_reports and t.name != "reports" and "report" in t.header and (t.name in PRIMARY_KEYS or t.name in FOREIGN_KEY_ONLY):
         schema["foreignKeys"] = [{"fields": ["report"], "reference": {"resource": "reports", "fields": ["report"]}}]
     return {
         "name": t.name,
