@@ -43,9 +43,10 @@ from __future__ import annotations
 import re
 import zlib
 
-from ..document import Document, Paragraph
+from ..document import Document
 from ..limits import Deadline, Limits, current
 from ..pagemarks import is_page_number_line
+from .pdf_layout import page_blocks, page_cell_rows, resolve_rows
 from .sandbox import can_fork, run_bounded
 
 __all__ = ["is_page_number_line", "page_lines", "pdf_pages_text", "read_pdf"]
@@ -218,7 +219,9 @@ def check_streams(data: bytes, lim: Limits, path: str) -> str | None:
 def _pdfium_pages(data: bytes, max_pages: int, max_page_chars: int, max_chars: int):
     """Open the PDF and take the text layer of every page, within the limits.
 
-    Returns ``("ok", n_pages, texts)``, ``("open_error", detail)`` or
+    Returns ``("ok", n_pages, texts, rows)`` (``rows``: per page, the table
+    rows with empty cells, :func:`helpers.read.pdf_layout.resolve_rows`),
+    ``("open_error", detail)`` or
     ``("limit", name, what)``.  Runs in the sandbox child.
     """
     import pypdfium2 as pdfium
@@ -232,6 +235,7 @@ def _pdfium_pages(data: bytes, max_pages: int, max_page_chars: int, max_chars: i
         if n_pages > max_pages:
             return ("limit", "max_pdf_pages", f"PDF has {n_pages:,} pages")
         texts: list[str] = []
+        candidates: list[dict] = []  # lines across ruled cells (pdf_layout)
         total = 0
         for i in range(n_pages):
             page = pdf[i]
@@ -244,12 +248,14 @@ def _pdfium_pages(data: bytes, max_pages: int, max_page_chars: int, max_chars: i
                     total += n
                     if total > max_chars:
                         return ("limit", "max_text_chars", f"the PDF has more than {max_chars:,} characters of text")
-                    texts.append(textpage.get_text_range())
+                    text = textpage.get_text_range()
+                    texts.append(text)
+                    candidates.append(page_cell_rows(page, textpage, text))
                 finally:
                     textpage.close()
             finally:
                 page.close()
-        return ("ok", n_pages, texts)
+        return ("ok", n_pages, texts, resolve_rows(candidates))
     finally:
         pdf.close()
 
@@ -312,7 +318,7 @@ def _read(doc: Document, data: bytes, lim: Limits, deadline: Deadline) -> Docume
         doc.status = "unsupported"
         doc.message = lim.refusal(path, what, name)
         return doc
-    _ok, n_pages, texts = result
+    _ok, n_pages, texts, rows = result
     if n_pages == 0:
         doc.status = "unsupported"
         doc.message = f"{path}: PDF has no pages"
@@ -320,12 +326,11 @@ def _read(doc: Document, data: bytes, lim: Limits, deadline: Deadline) -> Docume
 
     n_chars = 0
     n_dropped = 0
-    for page_no, text in enumerate(texts, start=1):
-        lines, dropped = page_lines(text)
+    for page_no, (text, page_rows) in enumerate(zip(texts, rows), start=1):
+        blocks, dropped, chars = page_blocks(text, page_rows, page_no)
         n_dropped += dropped
-        for line in lines:
-            n_chars += sum(1 for ch in line if not ch.isspace())
-            doc.blocks.append(Paragraph(line, page=page_no))
+        n_chars += chars
+        doc.blocks.extend(blocks)
 
     if n_chars < MIN_TEXT_CHARS:
         doc.blocks = []
