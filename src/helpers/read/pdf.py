@@ -1,12 +1,18 @@
 """PDF reader: the text layer, one paragraph per line.
 
-The reader uses pdfium's text layer (via pypdfium2) and nothing else: it is
-fast (tens of milliseconds for a typical five-page report) and gives the
-lines in content order, which for these reports is reading order.  It does
-*not* try to recover table grids; a table row comes out as one line such as
+The reader uses pdfium's text layer (via pypdfium2): it is fast (tens of
+milliseconds for a typical five-page report) and gives the lines in content
+order, which for these reports is reading order.  It does not recover table
+grids in general; a table row comes out as one line such as
 ``一、本年新收政府信息公开申请数量 21 0 0 0 0 0 21`` and the table mapper
 downstream splits labels from numbers, joins labels broken over lines and
-stitches tables split across pages.
+stitches tables split across pages.  The one exception is a row whose zeros
+are printed as empty cells: its line holds too few numbers to place, so
+:mod:`helpers.read.pdf_layout` cuts it at the table's ruling lines (from the
+character boxes and the page's path objects) into a one-row grid
+:class:`~helpers.document.Table` with explicit empty cells, when every
+number falls inside one ruled cell; lines whose cells are all printed stay
+paragraphs.
 
 What the reader does to the text:
 
