@@ -73,9 +73,9 @@ def _rows_of(doc):
 def test_t3_rows_with_blank_cells_read_exactly(tmp_path):
     data = ruled_pdf(
         [
-            ["申请人情况"] + [""] * 7,
             HEADER,
             ["一、本年新收政府信息公开申请数量", "9", "1", "", "", "3", "", "13"],
+            ["二、上年结转政府信息公开申请数量", "", "", "", "", "", "", ""],
             ["（一）予以公开", "4", "1", "", "", "1", "", "6"],
             ["（七）总计", "", "", "2", "", "", "", "2"],
         ]
@@ -83,11 +83,13 @@ def test_t3_rows_with_blank_cells_read_exactly(tmp_path):
     doc = read_pdf("t.pdf", data)
     assert _rows_of(doc) == [
         ["一、本年新收政府信息公开申请数量", "9", "1", "", "", "3", "", "13"],
+        ["二、上年结转政府信息公开申请数量", "", "", "", "", "", "", ""],
         ["（一）予以公开", "4", "1", "", "", "1", "", "6"],
         ["（七）总计", "", "", "2", "", "", "", "2"],
     ]
     result = _extract(tmp_path, data)
     assert _row(result, "new_received") == [9, 1, "blank", "blank", 3, "blank", 13]
+    assert _row(result, "carried_over") == ["blank"] * 7  # a row whose every value is blank
     assert _row(result, "granted") == [4, 1, "blank", "blank", 1, "blank", 6]
     assert _row(result, "total_processed") == ["blank", "blank", 2, "blank", "blank", "blank", 2]
 
@@ -143,6 +145,24 @@ def test_number_beside_a_note_in_its_cell_is_not_a_blank(tmp_path):
     result = _extract(tmp_path, data)
     new = _row(result, "new_received")
     assert "blank" not in new[:1] and new[0] in (None, "absent", 8)
+
+
+def test_blank_row_with_its_label_on_two_lines():
+    # every value blank and the label wrapped in its cell: one row, the label joined
+    # (a label line whose numbers stand below it in the same boxes: test_l1_reproduction_row)
+    data = ruled_pdf(
+        [
+            HEADER,
+            ["1.申请人无正当理由逾期不补正、\n行政机关不再处理其政府信息公开申请", "", "", "", "", "", "", ""],
+            ["（一）予以公开", "4", "1", "", "", "1", "", "6"],
+        ],
+        widths=[60.0] + [17.0] * 7,
+        row_h=12.0,
+    )
+    doc = read_pdf("t.pdf", data)
+    rows = _rows_of(doc)
+    assert ["1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "", "", "", "", "", "", ""] in rows
+    assert ["（一）予以公开", "4", "1", "", "", "1", "", "6"] in rows
 
 
 def test_page_number_lines_still_dropped():
@@ -203,7 +223,7 @@ def test_wrapped_label_joined_and_its_lines_dropped():
 # ------------------------------------------------------------------ synthetic reports
 
 
-@pytest.mark.parametrize("seed", [3, 5, 11, 43])
+@pytest.mark.parametrize("seed", [3, 5, 10, 11, 12, 43])
 def test_synthetic_blank_zeros_read_exactly(tmp_path, seed):
     report = generate(seed, blanks=True)
     r = render_ex(report, "pdf", seed=seed)

@@ -294,8 +294,21 @@ def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
         return g
 
     out: dict[int, tuple] = {}
+    taken: set[int] = set()  # lines joined into the label of a row with every value blank
     ink: _Ink | None = None
-    for i in wanted:
+    numbered = set(wanted)
+    # the lines with numbers first; the others (rows whose every value is
+    # blank) only on a page where some row has an empty cell
+    order = wanted + [-1] + [i for i in range(len(lines)) if i not in numbered]
+    for i in order:
+        if i < 0:
+            if all(v[2] is None for v in out.values()):
+                break
+            continue
+        if i in taken or not lines[i].strip():
+            continue
+        if i not in numbered and not _across_rules(lines[i], starts[i], charboxes, vertical):
+            continue  # a line without numbers outside the ruled tables (prose): not looked at further
         line = line_at(i)
         if line.y is None:
             continue
@@ -312,12 +325,18 @@ def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
         cells = _cells(line.boxes, line.text, xs)
         if cells is None:
             continue
-        if not any(_NUMBER_CELL.match(c) for c in cells):
-            continue  # no number in a cell of its own: a label, a header
+        if i not in numbered or not any(_NUMBER_CELL.match(c) for c in cells):
+            if ink is None:
+                ink = _Ink(charboxes, text, horizontal)
+            blank = _blank_row(i, xs, cells, lines, line_at, out, horizontal, ink)
+            if blank:
+                out[i] = blank
+                taken.update(*(v[1] for v in blank[2].values()))
+            continue
         filled = [bool(c.strip()) for c in cells]
         first = filled.index(True)
-        if all(filled):
-            out[i] = (xs, cells, None)
+        if all(filled[first:]) and not _NUMBER_CELL.match(cells[first]):
+            out[i] = (xs, cells, None)  # the label, then every value printed
             continue
         # an empty cell is empty only when nothing is printed in its ruled box
         # (a number may stand on a line of its own, beside a note in its cell)
@@ -339,6 +358,40 @@ def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
                 labels[k] = (text_, tuple(above) + tuple(below))
         out[i] = (xs, cells, labels)
     return out
+
+
+def _across_rules(text: str, start: int, charboxes, vertical) -> bool:
+    """A quick look: at least three vertical rules cross the height of the
+    line's first character."""
+    j = next((j for j, ch in enumerate(text) if not ch.isspace()), None)
+    if j is None:
+        return False
+    _left, bottom, _right, top = charboxes[start + j]
+    y = (bottom + top) / 2
+    return sum(1 for _x, b, t in vertical if b + 1.0 <= y <= t - 1.0) >= 3
+
+
+def _blank_row(i, xs, cells, lines, line_at, out, horizontal, ink):
+    """A line without numbers that may be a row whose every value is printed
+    blank: text in one cell (the label's), every cell to its right empty in
+    its whole ruled box.  ``(xs, cells, labels)`` with the label wrapped in its
+    cell, else None."""
+    filled = [bool(c.strip()) for c in cells]
+    if sum(filled) != 1:
+        return None
+    lc = filled.index(True)
+    if lc == len(cells) - 1 or _NUMBER_CELL.match(cells[lc]):
+        return None
+    y = line_at(i).y
+    if not all(ink.box_empty(xs[k], xs[k + 1], y) for k in range(lc + 1, len(cells))):
+        return None  # something is printed in a value cell's box: not a blank row
+    labels: dict[int, tuple[str, tuple[int, ...]]] = {}
+    found = _wrapped(lc, i, xs, lines, line_at, out, horizontal)
+    if found:
+        above, below = found
+        label = "".join(lines[j].strip() for j in reversed(above)) + cells[lc].strip() + "".join(lines[j].strip() for j in below)
+        labels[lc] = (label, tuple(above) + tuple(below))
+    return (xs, cells, labels)
 
 
 class _Ink:
@@ -412,11 +465,15 @@ def resolve_rows(pages: list[dict[int, tuple]]) -> list[dict[int, list[str] | No
     out: list[dict[int, list[str] | None]] = []
     for page in pages:
         rows: dict[int, list[str] | None] = {}
+        blank_rows = []
         for i, (xs, cells, labels) in sorted(page.items()):
             if labels is None:
                 continue  # every cell from the first text on is printed
             n = len(cells)
-            number = next(k for k, c in enumerate(cells) if c and _NUMBER_CELL.match(c))
+            number = next((k for k, c in enumerate(cells) if c and _NUMBER_CELL.match(c)), None)
+            if number is None:
+                blank_rows.append((i, xs, cells, labels))
+                continue
             lc = number - 1
             while lc >= 0 and not cells[lc] and valued(xs, lc, n):
                 lc -= 1
@@ -439,6 +496,18 @@ def resolve_rows(pages: list[dict[int, tuple]]) -> list[dict[int, list[str] | No
             for j in joined:
                 rows[j] = None
             rows[i] = head + [c or "" for c in values]
+        # rows whose every value is blank: the label's cell, then only columns of values
+        for i, xs, cells, labels in blank_rows:
+            n = len(cells)
+            lc = next(k for k, c in enumerate(cells) if c and c.strip())
+            if i in rows or not all(cells[k] == "" and valued(xs, k, n) for k in range(lc + 1, n)):
+                continue
+            label, joined = labels.get(lc, (cells[lc], ()))
+            if any(j in rows for j in joined):
+                continue
+            for j in joined:
+                rows[j] = None
+            rows[i] = [label] + [""] * (n - lc - 1)
         out.append(rows)
     return out
 
