@@ -8,25 +8,43 @@ they belong to.  A person reading the page sees each number inside a drawn
 cell; this module does the same with pdfium's character boxes and the ruling
 lines drawn on the page:
 
-* vertical rules are taken from the page's path objects: a thin path (a line,
-  or a thin filled rectangle as word processors draw borders) is a rule at its
-  centre, a plain rectangle (at most five path segments) contributes its left
-  and right edges; rules closer than :data:`MERGE` points are one rule;
-* for a text-layer line that holds a digit, the rules whose vertical extent
-  crosses the middle of the line cut it into cells; every non-space character
-  must lie wholly inside one cell (within :data:`TOLERANCE` points), a cell's
-  characters must be consecutive in the line, and two digits run together may
-  not fall into different cells — otherwise the line is left as it is;
-* the line becomes a row of cells (a one-row :class:`~helpers.document.Table`)
-  only when it has at least one empty cell after its first non-empty one;
-  empty cells before its first text (a spanning label printed on another line)
-  are dropped.  A line whose cells are all full, and every line outside a
-  ruled table, stays a paragraph exactly as the text layer gives it.
+* rules are taken from the page's own path objects: a thin path (a line, or
+  a thin filled rectangle as word processors draw borders), stroked or
+  filled in a colour other than white, is a rule; a stroked rectangle (at
+  most five path segments) gives its four edges; a filled rectangle (a
+  cell's background) gives none.  Vertical rules closer than :data:`MERGE`
+  points are one rule;
+* a text-layer line that lies across at least two cells is cut at the rules
+  that cross its middle: every non-space character must lie wholly inside
+  one cell (within :data:`TOLERANCE` points), a cell's characters must be
+  consecutive in the line, two digits run together may not fall into
+  different cells, and no cell may be narrower than :data:`MIN_CELL` —
+  otherwise the line is left as it is;
+* an empty cell counts as empty only when nothing is printed anywhere in its
+  ruled box (between the horizontal rules above and below the line): a
+  number on a line of its own beside a note in its cell is not a blank;
+* a *column of values* is a cell that holds a number, or lies to the right of
+  one, in some line of the report (matched by its edges, its place from the
+  right-hand end of the row and that end).  A line's values are its cells
+  from its first number on, with the columns of values just before it; the
+  cell before them is the label's, and a label wrapped over lines of its own
+  inside that cell (with no rule between) is joined.  The line becomes a
+  one-row :class:`~helpers.document.Table` — its texts before the values,
+  the label, the values with explicit empty cells — only when some value
+  cell is empty and the label's cell is certain (it holds text or a wrapped
+  label; an empty cell there that is no column of values may be a spacer or a
+  value column blank everywhere: the line is left as it is);
+* a line without numbers, with text in one cell only and every cell to its
+  right empty in its whole box, all of them columns of values, is a row whose
+  every value is blank (looked for only on pages where some row has an empty
+  cell).
 
-Without ruling lines nothing changes: the row stays one line and the mapper
-leaves what it cannot place unset.  :func:`page_cell_rows` runs in pdfium's
-sandbox child and returns plain data; :func:`page_blocks` builds the blocks in
-the parent.
+A line whose values are all printed, and every line outside a ruled table,
+stays a paragraph exactly as the text layer gives it; so do tables drawn
+without rules (their rows stay one line, and the mapper leaves what it cannot
+place unset).  :func:`page_cell_rows` (per page) and :func:`resolve_rows`
+(over the report) run in pdfium's sandbox child and return plain data;
+:func:`page_blocks` builds the blocks in the parent.
 """
 
 from __future__ import annotations
@@ -263,12 +281,14 @@ def _ruled_between(horizontal, y0: float, y1: float, x: float) -> bool:
 
 def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
     """The page's text-layer lines (indices into ``text.splitlines()``) that
-    hold a digit and lie across at least two ruled cells, each as
-    ``(xs, cells, label)``: the rule positions, the texts of the cells between
-    them and, for a row with an empty cell whose label is wrapped inside its
-    cell, ``(label cell index, whole label, indices of the other lines)``
-    (else None).  Runs in the sandbox child; returns plain data for
-    :func:`resolve_rows`."""
+    lie across at least two ruled cells and hold a number in a cell of its own
+    (or may be a row whose every value is blank), each as
+    ``(xs, cells, labels)``: the rule positions, the texts of the cells
+    between them (None for an empty cell whose box holds print elsewhere) and
+    ``labels``, for a row with an empty cell, the labels wrapped inside its
+    cells (cell index -> ``(whole label, indices of its other lines)``), or
+    None for a row whose label and values are all printed on the line.  Runs
+    in the sandbox child; returns plain data for :func:`resolve_rows`."""
     if len(text) != textpage.count_chars():
         return {}  # characters outside the Basic Multilingual Plane: no index mapping
     lines = text.splitlines(keepends=True)
