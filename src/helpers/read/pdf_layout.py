@@ -77,23 +77,24 @@ _ALONE = re.compile(r"(?:^|\s)[-+]?[0-9\uff10-\uff19][0-9\uff10-\uff19,.，．]*
 _NUMBER_CELL = re.compile(r"^[\s0-9\uff10-\uff19,.，．+\-]+$")
 
 
-def _visible(obj, raw) -> tuple[bool, bool]:
+def _visible(obj, raw, ints) -> tuple[bool, bool]:
     """Whether the path is stroked and whether it is filled, each in a colour
     other than white (a white filled rectangle is a cell's background, not a
-    line one sees)."""
+    line one sees).  ``ints``: six ``c_int``/``c_uint`` out-parameters, reused."""
     import ctypes
 
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    fill, stroke, r, g, b, a = ints
     if not raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
         return False, False
+    refs = (ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a))
 
     def coloured(getter) -> bool:
-        r, g, b, a = (ctypes.c_uint() for _ in range(4))
-        if not getter(obj, ctypes.byref(r), ctypes.byref(g), ctypes.byref(b), ctypes.byref(a)):
+        if not getter(obj, *refs):
             return False
         return a.value > 0 and (r.value, g.value, b.value) != (255, 255, 255)
 
-    return bool(stroke.value) and coloured(raw.FPDFPageObj_GetStrokeColor), bool(fill.value) and coloured(raw.FPDFPageObj_GetFillColor)
+    stroked, filled = bool(stroke.value), bool(fill.value)
+    return stroked and coloured(raw.FPDFPageObj_GetStrokeColor), filled and coloured(raw.FPDFPageObj_GetFillColor)
 
 
 def _rules(page):
@@ -113,6 +114,7 @@ def _rules(page):
         return None
     box = [ctypes.c_float() for _ in range(4)]
     refs = [ctypes.byref(v) for v in box]
+    ints = (ctypes.c_int(), ctypes.c_int(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
     for i in range(n_objects):
         obj = raw.FPDFPage_GetObject(page.raw, i)
         if not obj or raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_PATH or not raw.FPDFPageObj_GetBounds(obj, *refs):
@@ -124,7 +126,7 @@ def _rules(page):
         rect = width > THIN and height > THIN
         if not (thin_v or thin_h or rect):
             continue
-        stroked, filled = _visible(obj, raw)
+        stroked, filled = _visible(obj, raw, ints)
         if thin_v and (stroked or filled):
             vertical.append(((left + right) / 2, bottom, top))
         elif thin_h and (stroked or filled):
@@ -191,8 +193,8 @@ class _CharBoxes:
         box = self._cache[i]
         if box is None:
             if self._get(self._handle, i, *self._refs):
-                left, right, bottom, top = (v.value for v in self._vals)
-                box = (left, bottom, right, top)
+                left, right, bottom, top = self._vals
+                box = (left.value, bottom.value, right.value, top.value)
             else:
                 box = (0.0, 0.0, 0.0, 0.0)
             self._cache[i] = box
@@ -299,6 +301,10 @@ def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
     if not rules or not rules[0]:
         return {}
     vertical, horizontal = rules
+    spans: dict[tuple[float, float], list[float]] = {}  # the rules by vertical extent (a row's share one)
+    for x, b, t in vertical:
+        spans.setdefault((b + 1.0, t - 1.0), []).append(x)
+    vertical = [(b, t, xs_) for (b, t), xs_ in spans.items()]
     charboxes = _CharBoxes(textpage, len(text))
     starts = []
     pos = 0
@@ -333,7 +339,7 @@ def page_cell_rows(page, textpage, text: str) -> dict[int, tuple]:
         if line.y is None:
             continue
         y = line.y
-        crossing = sorted(x for x, b, t in vertical if b + 1.0 <= y <= t - 1.0)
+        crossing = sorted(x for b, t, xs_ in vertical if b <= y <= t for x in xs_)
         xs: list[float] = []
         last = None
         for x in crossing:  # rules a little apart (the edges of neighbouring cells) are one
@@ -388,7 +394,7 @@ def _across_rules(text: str, start: int, charboxes, vertical) -> bool:
         return False
     _left, bottom, _right, top = charboxes[start + j]
     y = (bottom + top) / 2
-    return sum(1 for _x, b, t in vertical if b + 1.0 <= y <= t - 1.0) >= 3
+    return sum(len(xs_) for b, t, xs_ in vertical if b <= y <= t) >= 3
 
 
 def _blank_row(i, xs, cells, lines, line_at, out, horizontal, ink):
@@ -438,9 +444,10 @@ class _Ink:
         such rule (the cell's box is not drawn)."""
         mid = (x0 + x1) / 2
         k = bisect.bisect_left(self.ry, y - 0.5)
-        lo = next((h for h, left, right in reversed(self.rules[:k]) if left <= mid <= right), None)
+        rules = self.rules
+        lo = next((rules[m][0] for m in range(k - 1, -1, -1) if rules[m][1] <= mid <= rules[m][2]), None)
         k = bisect.bisect_right(self.ry, y + 0.5)
-        hi = next((h for h, left, right in self.rules[k:] if left <= mid <= right), None)
+        hi = next((rules[m][0] for m in range(k, len(rules)) if rules[m][1] <= mid <= rules[m][2]), None)
         if lo is None or hi is None:
             return False
         i, j = bisect.bisect_right(self.cx, x0), bisect.bisect_left(self.cx, x1)
