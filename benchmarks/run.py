@@ -376,17 +376,11 @@ def load_t3(tmp: Path, n_reports: int) -> None:
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    return (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores ({cpu}); "
-            f"commit {commit}; {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    """The machine, the commit and the time of this run (:mod:`tooling.benchinfo`)."""
+    from tooling import benchinfo
+
+    return (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores ({benchinfo.cpu_name()}); "
+            f"commit {benchinfo.commit('src')}; {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
 
 
 def main() -> None:
