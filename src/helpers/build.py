@@ -76,6 +76,10 @@ from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from . import codebook as _codebook
 from .cache import Cache, code_version, compact, result_key
@@ -268,10 +272,26 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """``table`` as the CSV shows it: booleans as ``True``/``False`` (what
+    pandas writes and :mod:`helpers.release` reads), everything else as is."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_boolean(f.type):
+            col = pc.if_else(table.column(i), "True", "False")
+            table = table.set_column(i, f.name, col)
+    return table
+
+
 def _write_table(df: pd.DataFrame, folder: Path, name: str, year_of_report: dict[str, int | None] | None = None) -> None:
-    df.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
-    df.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow", compression="zstd")
-    write_partitioned(df, folder, name, year_of_report)
+    """One output table as CSV, Parquet and Parquet partitioned by year, all
+    written by Arrow from one conversion of ``df`` (the pandas CSV writer
+    took most of a large build's table stage).  The CSV is UTF-8 with ``\n``
+    line ends; text values are quoted, a missing value is an empty field and
+    an empty text ``""``."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pacsv.write_csv(_csv_ready(table), folder / f"{name}.csv", write_options=pacsv.WriteOptions(quoting_style="needed"))
+    pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
+    write_partitioned(df, folder, name, year_of_report, table=table)
 
 
 def report_id(r: ExtractResult) -> str:

@@ -34,14 +34,21 @@ def _labels(years: pd.Series) -> pd.Series:
     return out
 
 
-def write_partitioned(df: pd.DataFrame, folder: Path, name: str, year_of_report: Mapping[str, int | None] | None = None) -> None:
+def write_partitioned(
+    df: pd.DataFrame,
+    folder: Path,
+    name: str,
+    year_of_report: Mapping[str, int | None] | None = None,
+    table: pa.Table | None = None,
+) -> None:
     """Write ``folder/name/year=Y/part-0.parquet`` for every year of ``df``.
 
     The year is the ``year`` column, else ``year_of_report[report]``.  An
     empty table gives one empty partition (``year=__HIVE_DEFAULT_PARTITION__``)
-    so that its schema is still recorded.
+    so that its schema is still recorded.  ``table``: ``df`` already converted
+    by ``pa.Table.from_pandas(df, preserve_index=False)``.
     """
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False) if table is None else table
     if "year" in df.columns:
         years = pd.to_numeric(df["year"], errors="coerce")
     elif "report" in df.columns:

@@ -47,6 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from . import __version__
 from . import codebook as _codebook
 
@@ -225,10 +228,19 @@ def check_table(t: Table) -> None:
 # ----------------------------------------------------------------- the description
 
 
+def _float_columns(csv_path: Path) -> set[str]:
+    """Columns the build stored as floats (the Parquet beside the CSV says so;
+    the CSV prints a float that is whole without a decimal point)."""
+    parquet = csv_path.with_suffix(".parquet")
+    if not parquet.is_file():
+        return set()
+    return {f.name for f in pq.read_schema(parquet) if pa.types.is_floating(f.type)}
+
+
 def _field_type(t: Table, j: int) -> dict[str, Any]:
     col = t.header[j]
     values = {r[j] for r in t.rows} - {MISSING}
-    if _is_number_column(t.name, col):
+    if _is_number_column(t.name, col) or col in _float_columns(t.path):
         return {"type": "number"}
     if values and values <= {"True", "False"}:
         return {"type": "boolean", "trueValues": ["True"], "falseValues": ["False"]}
