@@ -50,6 +50,7 @@ from helpers.extract import extract_file  # noqa: E402
 from helpers.read import sandbox  # noqa: E402
 from helpers.sources import FIELDS  # noqa: E402
 from tooling.synth import generate, render  # noqa: E402
+from tooling.synth.values import AGENCIES  # noqa: E402
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 LINES: list[str] = []
@@ -238,13 +239,34 @@ def write_sources(raw: Path, kind: str = "original") -> None:
         w.writerows(rows)
 
 
+STEMS = "甲乙丙丁戊己庚辛壬癸"
+
+
+def own_agency(data: bytes, i: int) -> bytes:
+    """A synthetic text report with its agency renamed for file ``i`` (合成测试县…
+    → 合成测试乙丙甲县…, no digits): a national corpus has about one report per
+    agency and year, not thousands of reports of six synthetic agencies."""
+    tag = "".join(STEMS[int(d)] for d in f"{i:06d}")
+    text = data.decode("utf-8")
+    for name in sorted(AGENCIES, key=len, reverse=True):
+        text = text.replace(name, name.replace("合成测试", "合成测试" + tag, 1))
+    return text.encode("utf-8")
+
+
 def corpus(raw: Path, form: str, n: int, distinct: int) -> None:
     """``n`` synthetic reports of ``form``: ``distinct`` generated ones, the rest
-    copies of them under other names (generating is slower than extracting)."""
+    copies of them under other names (generating is slower than extracting).
+    Text reports each get their own agency (:func:`own_agency`); PDF copies
+    keep theirs, so they group as duplicates of their agency and year."""
     made = synth_files(raw, form, min(n, distinct))
-    for i in range(len(made), n):
+    texts = [p.read_bytes() for p in made] if form == "text" else []
+    for i in range(n):
         src = made[i % len(made)]
-        shutil.copyfile(src, raw / f"synthetic_{form}_{i:06d}{src.suffix}")
+        dest = raw / f"synthetic_{form}_{i:06d}{src.suffix}"
+        if texts:
+            dest.write_bytes(own_agency(texts[i % len(made)], i))
+        elif i >= len(made):
+            shutil.copyfile(src, dest)
     write_sources(raw)
 
 

@@ -31,7 +31,7 @@ EDITIONS: dict[str, tuple[str, bool]] = {
 _EDITION_WEIGHTS = {"2019": 3, "2021": 5, "2021-t3-2019": 1, "2019-t3-2021": 1}
 _YEARS = {"2019": (2019, 2020), "2021": (2021, 2025)}
 
-_AGENCIES = (
+AGENCIES = (
     "合成测试县人民政府",
     "合成测试市人民政府办公室",
     "合成测试区合成测试局",
@@ -218,7 +218,7 @@ def generate(seed: int, edition: str | None = None, blanks: bool | None = None) 
     t2_edition, split_other = EDITIONS[edition]
     lo, hi = _YEARS["2021" if (t2_edition == "2021" or split_other) else "2019"]
     year = rng.randint(lo, hi)
-    agency = rng.choice(_AGENCIES)
+    agency = rng.choice(AGENCIES)
     values, printed = _t2(rng, t2_edition)
     for k, v in [*_t3(rng, split_other).items(), *_t4(rng).items()]:
         values[k], printed[k] = v, str(v)
