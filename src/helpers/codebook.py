@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from .normalize import norm_label, strip_enumerator
@@ -90,6 +90,11 @@ class Codebook:
                 continue
             out.append(r)
         return out
+
+    @cached_property
+    def longest_label(self) -> int:
+        """The length of the longest label form (normalised or without enumerators)."""
+        return max(map(len, (*self.labels, *self.stripped)), default=0)
 
     def lookup(self, norm: str) -> list[LabelEntry]:
         """Label entries for a normalised label: exact form first, then without enumerators."""

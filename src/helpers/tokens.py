@@ -26,16 +26,27 @@ from functools import cache
 
 from .codebook import Codebook, LabelEntry, load
 from .document import Document, Paragraph, Table
-from .normalize import _DROP, _MAP, CIRCLED, _t2s_table, fold_variants, norm_label, strip_enumerator, strip_pinyin
+from .normalize import (
+    _DROP,
+    _t2s_table,
+    fold_table,
+    fold_variants,
+    norm_label,
+    strip_enumerator,
+    strip_pinyin,
+    unfold_circled,
+)
 from .numbers import Parsed, parse_cell
 from .pagemarks import is_page_number_line
 
 LABEL, VALUE, BLANK, TEXT = "LABEL", "VALUE", "BLANK", "TEXT"
 
-_WS = frozenset(" \t\r\n\f\v\u00a0\u3000\u2000\u2001\u2002\u2003\u2009\u200a\u202f\u205f")
-_DROP_CHARS = frozenset(chr(c) for c in _DROP) - _WS
-_MAPC = {chr(k): v for k, v in _MAP.items()}
-_QUOTES = frozenset("\"'“”‘’「」『』〝〞‟„`´")
+_QUOTES = "\"'“”‘’「」『』〝〞‟„`´"
+# a run of characters :func:`_compact` drops: whitespace (``\s`` is ``str.isspace``)
+# and the other characters :func:`norm_label` drops (quotes, zero-width marks)
+_GAP = re.compile("[\\s" + "".join(re.escape(chr(c)) for c in sorted(_DROP)) + "]+")
+_HAS_WS = re.compile(r"\s")
+_HAS_QUOTE = re.compile("[" + re.escape(_QUOTES) + "]")
 _ASCII_DIGITS = frozenset("0123456789")
 _TRAILING_ENUM = re.compile(r"(?:\d{1,2}[.、]|\(\d{1,2}\)|\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、)$")
 _HAS_DIGIT = re.compile(r"\d")
@@ -88,28 +99,22 @@ def _label_pattern(form: str) -> str:
 
 def _compact(text: str) -> tuple[str, list[bool]]:
     """NFKC-fold ``text``, drop whitespace and quotes, and remember for each kept
-    character whether whitespace stood before it."""
-    s = unicodedata.normalize("NFKC", text.translate(CIRCLED))
-    out: list[str] = []
-    breaks: list[bool] = []
-    pending = False
-    quoted = False  # a quote mark was dropped right after a digit
-    for ch in s:
-        if ch in _WS or ch.isspace():
-            pending = True
-            continue
-        if ch in _DROP_CHARS:
-            if ch in _QUOTES and out and out[-1] in _ASCII_DIGITS:
-                quoted = True
-            continue
-        c = _MAPC.get(ch, ch)
-        if quoted and c in _ASCII_DIGITS:
-            pending = True  # digits on both sides of a quote mark: "1“2" is not 12
-        quoted = False
-        out.append(c)
-        breaks.append(pending)
-        pending = False
-    return "".join(out), breaks
+    character whether whitespace stood before it (or a quote mark between two
+    digits: ``1“2`` is not 12)."""
+    s = unicodedata.normalize("NFKC", unfold_circled(text))
+    kept = _GAP.sub("", s)
+    breaks = [False] * len(kept)
+    removed = 0  # characters dropped before the current gap
+    for m in _GAP.finditer(s):
+        a, b = m.span()
+        if b < len(s):  # a kept character follows: does the gap break before it?
+            gap = m.group()
+            if _HAS_WS.search(gap) or (
+                a > 0 and s[a - 1] in _ASCII_DIGITS and s[b] in _ASCII_DIGITS and _HAS_QUOTE.search(gap)
+            ):
+                breaks[a - removed] = True
+        removed += b - a
+    return fold_table(kept), breaks
 
 
 def _residue_tokens(compact: str, breaks: list[bool], start: int, end: int, before_label: bool, where: str) -> list[Token]:
@@ -168,16 +173,31 @@ def scan_text(text: str, cb: Codebook, where: str) -> list[Token]:
     return tokens
 
 
+# What :func:`_ideographs` does not count: anything but a CJK ideograph, and the
+# numerals of enumerators (``（三）``, ``十、``), which :func:`strip_enumerator` may remove.
+_NOT_COUNTED = re.compile(r"[^\u4e00-\u9fff]+|[一二三四五六七八九十]+")
+
+
+def _too_long(text: str, limit: int) -> bool:
+    """True when ``text`` holds more than ``limit`` CJK ideographs besides
+    enumerator numerals: :func:`norm_label` keeps each of them (NFKC and the
+    folding tables leave them as they are), so neither the normalised text nor
+    its form without enumerators can be ``limit`` characters or shorter.  A
+    cheap test that spares normalising a paragraph of prose to look it up."""
+    return len(text) > limit and len(_NOT_COUNTED.sub("", text)) > limit
+
+
 def _paragraph_tokens(text: str, cb: Codebook, where: str) -> list[Token]:
     """A text line: whole-line label, or words grouped into label text and numbers."""
-    n = norm_label(text)
-    entries = cb.lookup(n)
+    prose = _too_long(text, max(cb.longest_label, _MAX_FOLD))  # no label, folded or not
+    n = "" if prose else norm_label(text)
+    entries = None if prose else cb.lookup(n)
     if entries:
         return [Token(LABEL, text.strip(), tuple(entries), where=where)]
     p = _parse_value(text)
     if p.status in ("number", "na_marker"):
         return [Token(VALUE, text.strip(), parsed=p, where=where)]
-    folded = _folded_label(text, n, cb)
+    folded = None if prose else _folded_label(text, n, cb)
     if folded:
         return [Token(LABEL, text.strip(), folded, where=where)]
     return _scan(text, cb, where)
@@ -409,6 +429,8 @@ def _join_broken_lines(rows: list[Row], cb: Codebook) -> None:
                         rest_tokens = _paragraph_tokens(m.group(2), cb, nxt.where)
                 break
             joined += nraw
+            if _too_long(joined, cb.longest_label):
+                break  # no label, nor with more lines joined
             entries = cb.lookup(norm_label(joined))
             if entries:
                 hit = (j, entries)
