@@ -82,9 +82,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import codebook as _codebook
-from .cache import Cache, code_version, compact, result_key
+from .cache import Cache, code_version, decode, result_key
 from .derive import t3_wide, t4_wide
-from .executors import run as run_items
+from .executors import encoded_item, run as run_items
 from .identity import Resolution, SourceRecord, resolve
 from .limits import Limits, current
 from .partitions import write_partitioned
@@ -668,11 +668,10 @@ def build(
             from tqdm import tqdm
 
             bar = tqdm(total=len(missing), unit="report", desc="extract", file=sys.stderr)
-        for j, rs in run_items([todo[i] for i in missing], executor, n_jobs, scheduler):
+        for j, blob in run_items([todo[i] for i in missing], executor, n_jobs, scheduler, fn=encoded_item):
             i = missing[j]
-            rs = compact(rs, shared)
-            store.put(keys[i][1], rs)
-            per_file[i] = rs
+            store.put_encoded(keys[i][1], blob)
+            per_file[i] = decode(blob, shared)
             if bar:
                 bar.update()
         if bar:

@@ -45,7 +45,7 @@ from typing import Iterable
 from .limits import Limits
 from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
-__all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "compact", "FORMAT"]
+__all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "FORMAT"]
 
 FORMAT = 2  # 2: the narrative layer is kept
 """Version of the entry encoding (:func:`encode`); part of every key."""
@@ -166,20 +166,12 @@ def _shared_cell(shared: dict, v, st: str, pr: str) -> CellValue:
     return c
 
 
-def compact(results: list[ExtractResult], shared: dict) -> list[ExtractResult]:
-    """The results with every cell replaced by one shared object per distinct
-    (value, status, printed) — most cells of a corpus print the same few
-    numbers — and without the cells' locations in the source, which the build
-    does not use.  A large corpus then costs a dict per report, not an object
-    per cell."""
-    for r in results:
-        r.cells = {sys.intern(k): _shared_cell(shared, c.value, c.status, c.printed) for k, c in r.cells.items()}
-    return results
-
-
 def decode(blob: bytes, shared: dict | None = None) -> list[ExtractResult]:
-    """The results of :func:`encode` (cells shared through ``shared``, see
-    :func:`compact`); raises ``ValueError`` for a damaged entry."""
+    """The results of :func:`encode`; raises ``ValueError`` for a damaged entry.
+
+    Every cell is one shared object per distinct (value, status, printed)
+    through ``shared`` — most cells of a corpus print the same few numbers —
+    so a large corpus costs a dict per report, not an object per cell."""
     try:
         fmt, rows = pickle.loads(zlib.decompress(blob))
         if fmt != FORMAT:
@@ -250,9 +242,13 @@ class Cache:
             return None
 
     def put(self, key: str, results: list[ExtractResult]) -> None:
+        self.put_encoded(key, encode(results))
+
+    def put_encoded(self, key: str, blob: bytes) -> None:
+        """Store results already encoded (:func:`encode`, e.g. by a worker)."""
         if self.db is None:
             return
-        self.db.execute("INSERT OR REPLACE INTO results (key, data) VALUES (?, ?)", (key, encode(results)))
+        self.db.execute("INSERT OR REPLACE INTO results (key, data) VALUES (?, ?)", (key, blob))
         self._tick()
 
     # -- stat cache

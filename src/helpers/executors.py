@@ -2,8 +2,9 @@
 processes, or on a dask.distributed cluster.
 
 Every executor takes the same work items, ``(path, level, limits)``, runs
-:func:`extract_item` on each and yields ``(index, results)`` **in the order of
-the items**, as soon as the next one in order is done, so the build can write
+:func:`extract_item` on each (or :func:`encoded_item`: the results already
+encoded for the cache, so the worker, not the main process, pays for
+pickling them) and yields ``(index, results)`` **in the order of the items**, as soon as the next one in order is done, so the build can write
 the cache and drop what it no longer needs while the rest is being extracted,
 and its output does not depend on which worker finished first.
 
@@ -26,9 +27,10 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from .cache import encode
 from .extract import extract_file
 from .limits import Limits
 from .read import sandbox
@@ -36,7 +38,7 @@ from .result import ExtractResult
 
 Item = tuple[str, "str | None", "Limits | None"]
 
-__all__ = ["extract_item", "run", "run_local", "run_dask", "EXECUTORS"]
+__all__ = ["extract_item", "encoded_item", "run", "run_local", "run_dask", "EXECUTORS"]
 
 EXECUTORS = ("local", "dask")
 
@@ -45,6 +47,12 @@ def extract_item(item: Item) -> list[ExtractResult]:
     """The per-file step: every report of one raw file."""
     path, level, limits = item
     return extract_file(path, level=level, limits=limits)
+
+
+def encoded_item(item: Item) -> bytes:
+    """The per-file step, its results encoded as the cache stores them
+    (:func:`helpers.cache.encode`)."""
+    return encode(extract_item(item))
 
 
 def _worker_init() -> None:
@@ -68,12 +76,12 @@ def _worker_init() -> None:
     sandbox.use_pool(True)
 
 
-def run_local(items: Sequence[Item], jobs: int = 1) -> Iterator[tuple[int, list[ExtractResult]]]:
+def run_local(items: Sequence[Item], jobs: int = 1, fn: Callable = extract_item) -> Iterator[tuple[int, object]]:
     if jobs <= 1 or len(items) <= 1:
         sandbox.use_pool(True)  # one capped pdfium child for all the PDFs, not a fork each
         try:
             for i, item in enumerate(items):
-                yield i, extract_item(item)
+                yield i, fn(item)
         finally:
             sandbox.use_pool(False)
         return
@@ -81,7 +89,7 @@ def run_local(items: Sequence[Item], jobs: int = 1) -> Iterator[tuple[int, list[
     try:
         # chunks keep the pipes busy without holding many results back
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        yield from enumerate(ex.map(extract_item, items, chunksize=chunk))
+        yield from enumerate(ex.map(fn, items, chunksize=chunk))
     except BaseException:
         # interrupted: drop the queued work, let running chunks end
         ex.shutdown(wait=True, cancel_futures=True)
@@ -89,7 +97,7 @@ def run_local(items: Sequence[Item], jobs: int = 1) -> Iterator[tuple[int, list[
     ex.shutdown(wait=True)
 
 
-def run_dask(items: Sequence[Item], scheduler: str | object, window: int = 4096) -> Iterator[tuple[int, list[ExtractResult]]]:
+def run_dask(items: Sequence[Item], scheduler: str | object, window: int = 4096, fn: Callable = extract_item) -> Iterator[tuple[int, object]]:
     """Run on a dask.distributed cluster; ``scheduler`` is its address (or a
     ``distributed.Client`` / ``LocalCluster``).  At most ``window`` tasks are
     in flight, so neither the scheduler nor this process holds the whole
@@ -105,7 +113,7 @@ def run_dask(items: Sequence[Item], scheduler: str | object, window: int = 4096)
         for i in range(len(items)):
             while nxt < len(items) and nxt < i + window:
                 # pure=False: a task is never shared with another build's
-                pending.append(client.submit(extract_item, items[nxt], pure=False, key=f"gidr-extract-{run_id}-{nxt}"))
+                pending.append(client.submit(fn, items[nxt], pure=False, key=f"gidr-extract-{run_id}-{nxt}"))
                 nxt += 1
             fut = pending[i]
             yield i, fut.result()
@@ -116,12 +124,15 @@ def run_dask(items: Sequence[Item], scheduler: str | object, window: int = 4096)
             client.close()
 
 
-def run(items: Sequence[Item], executor: str = "local", jobs: int = 1, scheduler=None) -> Iterator[tuple[int, list[ExtractResult]]]:
+def run(
+    items: Sequence[Item], executor: str = "local", jobs: int = 1, scheduler=None, fn: Callable = extract_item
+) -> Iterator[tuple[int, object]]:
+    """``(index, fn(item))`` in the order of ``items`` (see the module documentation)."""
     if executor == "local":
-        return run_local(items, jobs)
+        return run_local(items, jobs, fn)
     if executor == "dask":
         if scheduler is None:
             raise ValueError("the dask executor needs a scheduler address (--scheduler tcp://HOST:PORT)")
-        return run_dask(items, scheduler)
+        return run_dask(items, scheduler, fn=fn)
     raise ValueError(f"unknown executor {executor!r}; one of {', '.join(EXECUTORS)}")
 
