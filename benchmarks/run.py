@@ -15,6 +15,10 @@ Everything is measured in one run on the same files, all of them synthetic
 * a full build of ``--build-n`` text reports with 1 and 2 workers (peak RSS of
   the build and its workers), a no-change rebuild, adding one report, a build
   of synthetic PDFs;
+* a national corpus of ``--national-n`` full-size text reports, one agency
+  each: built with 2 workers (time, peak RSS), rebuilt without change, one
+  report added, every table written from the cache, and the seven notebooks
+  executed on the result;
 * the memory of loading Table 3 of ``--t3-reports`` reports (a synthetic
   ``t3.parquet`` with the build's columns).
 
@@ -304,7 +308,7 @@ def builds(tmp: Path, n: int, distinct: int, n_pdf: int) -> dict:
     say()
     if n_pdf:
         praw = tmp / "build" / "pdf"
-        corpus(praw, "pdf", n_pdf, min(n_pdf, 20))
+        corpus(praw, "pdf", n_pdf, min(n_pdf, 100))
         r = run_build(praw, tmp / "build" / "pdfout", 2, None)
         res["pdf_2"] = r
         say(f"Build of {n_pdf} synthetic PDFs with 2 workers: {r['seconds']:.1f} s, {n_pdf / r['seconds']:.1f} reports/s "
@@ -337,6 +341,67 @@ def many_files(tmp: Path, n: int) -> None:
             write_sources(raw)
         r = run_build(raw, tmp / "many" / "out", 2, cache)
         say(f"| {label} | {r['seconds']:.2f} | {r['extracted']} | {r['hashed']} | {r['rss_self_kb'] / 1024:.0f} |")
+    say()
+
+
+NOTEBOOK = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                "--ExecutePreprocessor.timeout=1800", "--output-dir", {outdir!r}, {nb!r}],
+               check=True, capture_output=True)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def national(tmp: Path, n: int, distinct: int, notebooks: bool) -> None:
+    """A corpus of national size: ``n`` synthetic text reports of full size,
+    one agency each (:func:`corpus`), built with 2 workers filling the cache,
+    rebuilt without change, rebuilt after one report is added, and built again
+    from the cache into another folder (every table written); then the
+    notebooks executed on what was built."""
+    say(f"## A national corpus: {n:,} synthetic text reports ({distinct} generated, the rest copies, one agency each)")
+    say()
+    raw = tmp / "national" / "raw"
+    t = time.perf_counter()
+    corpus(raw, "text", n, distinct)
+    say(f"Writing the corpus took {time.perf_counter() - t:.0f} s ({sum(p.stat().st_size for p in raw.iterdir()) / 2**20:.0f} MiB).")
+    say()
+    say("| build | seconds | reports/s | extracted | hashed | peak RSS main (MiB) | peak RSS one worker (MiB) |")
+    say("|---|---:|---:|---:|---:|---:|---:|")
+    cache = tmp / "national" / "cache"
+    out = tmp / "national" / "processed"
+    for label in ("full, 2 workers, filling the cache", "no-change rebuild", "one report added",
+                  "everything from the cache, tables written"):
+        if label == "one report added":
+            synth_files(raw, "text", 1, seed0=10**6)
+            write_sources(raw)
+        target = tmp / "national" / "processed-again" if label.startswith("everything") else out
+        r = run_build(raw, target, 2, cache)
+        say(f"| {label} | {r['seconds']:.2f} | {r['files'] / r['seconds']:.0f} | {r['extracted']} | {r['hashed']} | "
+            f"{r['rss_self_kb'] / 1024:.0f} | {r['rss_workers_kb'] / 1024:.0f} |")
+    say()
+    if not notebooks:
+        return
+    say(f"### The seven notebooks on these {n:,} reports")
+    say()
+    say("Each executed with nbconvert in a fresh kernel (`GIDR_PROCESSED` set to the build above); "
+        "seconds include starting the kernel, peak RSS is the kernel's.")
+    say()
+    say("| notebook | seconds | peak RSS (MiB) |")
+    say("|---|---:|---:|")
+    env = {**os.environ, "GIDR_PROCESSED": str(out), "GIDR_RAW": str(raw), "GIDR_REPORTS": str(tmp / "national" / "reports"),
+           "PYTHONPATH": os.pathsep.join(CODE)}
+    total, peak = 0.0, 0
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        code = NOTEBOOK.format(outdir=str(tmp / "national" / "executed"), nb=str(nb))
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+        if proc.returncode:
+            raise SystemExit(f"{nb.name}: {proc.stderr[-3000:]}")
+        sec, rss = proc.stdout.split()
+        total, peak = total + float(sec), max(peak, int(rss))
+        say(f"| {nb.stem} | {float(sec):.1f} | {int(rss) / 1024:.0f} |")
+    say(f"| **all seven, one after the other** | **{total:.1f}** | {peak / 1024:.0f} |")
     say()
 
 
@@ -411,7 +476,9 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=500)
     ap.add_argument("--pdf-n", type=int, default=200)
     ap.add_argument("--t3-reports", type=int, default=1_000_000)
-    ap.add_argument("--many-n", type=int, default=100_000, help="tiny files for the per-file overhead (0: skip)")
+    ap.add_argument("--national-n", type=int, default=100_000, help="full-size text reports for the national build (0: skip)")
+    ap.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks on the national build")
+    ap.add_argument("--many-n", type=int, default=0, help="tiny files for the per-file overhead (0: skip)")
     ap.add_argument("--only-many", action="store_true", help="measure only the tiny-files builds (appended to --out)")
     ap.add_argument("--originals", default=None, help="also time the real reports of this folder (e.g. ../shared/corpus/originals)")
     ap.add_argument("--repeat", type=int, default=3)
@@ -422,6 +489,7 @@ def main() -> None:
     if args.quick:
         sizes = {k: 3 for k in sizes}
         args.build_n, args.distinct, args.pdf_n, args.t3_reports, args.repeat, args.many_n = 60, 10, 6, 2000, 1, 200
+        args.national_n = 300
     say("# Benchmark results")
     say()
     say(f"Machine: {machine()}.  All inputs synthetic (tooling.synth); timings on a shared machine are noisy.")
@@ -442,6 +510,8 @@ def main() -> None:
         if args.originals:
             per_form(tmp, sizes, args.repeat, Path(args.originals))
         builds(tmp, args.build_n, args.distinct, args.pdf_n)
+        if args.national_n:
+            national(tmp, args.national_n, args.distinct, not args.no_notebooks)
         if args.many_n:
             many_files(tmp, args.many_n)
         load_t3(tmp, args.t3_reports)
