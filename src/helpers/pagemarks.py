@@ -26,13 +26,15 @@ _PAGE_NUMBER_RES = [
     re.compile(r"^page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE),
 ]
 _SLASH_PAGE_RE = re.compile(r"^(\d{1,4})\s*[/／]\s*(\d{1,4})$")
+# How each form above begins: a dash, 共 or 第, "page", or a digit (``\d``).
+_FIRST = frozenset("-‐‑‒–—―−－~～_·•共第pP")
 
 
 def is_page_number_line(line: str) -> bool:
     """True for a line that is only a page number in one of the usual forms."""
     s = line.strip()
-    if not s or len(s) > 30:
-        return False
+    if not s or len(s) > 30 or not (s[0] in _FIRST or s[0].isdecimal()) or s.isdecimal():
+        return False  # a label, or a bare number (most cells of a table)
     if any(rx.match(s) for rx in _PAGE_NUMBER_RES):
         return True
     m = _SLASH_PAGE_RE.match(s)

@@ -331,12 +331,12 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
     """
     cb = cb or load()
     rows: list[Row] = []
+    lines: dict[str, tuple] = {}  # text -> its tokens (page furniture: none), once per distinct text
+    cells_seen: dict[str, tuple] = {}
     for bi, block in enumerate(doc.blocks):
         if isinstance(block, Paragraph):
-            if is_page_number_line(block.text):
-                continue  # page furniture, wherever the page broke
             where = f"page {block.page} line {bi + 1}" if block.page else f"line {bi + 1}"
-            toks = _paragraph_tokens(block.text, cb, where)
+            toks = _tokens_once(lines, _paragraph_tokens, block.text, cb, where)
             if toks:
                 rows.append(Row(toks, grid=False, where=where, page=block.page, extra={"raw": block.text}))
         elif isinstance(block, Table):
@@ -344,16 +344,26 @@ def document_rows(doc: Document, cb: Codebook | None = None, fold: bool = True) 
             for ri, cells in enumerate(block.distinct_rows()):
                 toks: list[Token] = []
                 for ci, text in enumerate(cells):
-                    if is_page_number_line(text):
-                        continue  # a page number in a cell is no cell of the table
                     where = f"table {bi + 1} row {ri + 1} cell {ci + 1}"
-                    toks.extend(_cell_tokens(text, cb, where))
+                    toks.extend(_tokens_once(cells_seen, _cell_tokens, text, cb, where))
                 if toks:
                     rows.append(Row(toks, grid=grid, where=f"table {bi + 1} row {ri + 1}", page=block.page))
     _join_broken_lines(rows, cb)
     _join_header_columns(rows, cb)
     _join_broken_labels(rows, cb, fold)
     return rows
+
+
+def _tokens_once(seen: dict[str, tuple], tokenise, text: str, cb: Codebook, where: str) -> list[Token]:
+    """``tokenise(text, cb, where)``, or no tokens for a page number (page
+    furniture, wherever the page broke, also inside a table).  Tokenising
+    depends on the text alone, so ``seen`` keeps each distinct text's tokens
+    and repeated texts (``0``, a label printed twice) get fresh copies."""
+    shape = seen.get(text)
+    if shape is None:
+        toks = () if is_page_number_line(text) else tokenise(text, cb, where)
+        shape = seen[text] = tuple((t.kind, t.text, t.entries, t.parsed) for t in toks)
+    return [Token(kind, printed, entries, parsed, where) for kind, printed, entries, parsed in shape]
 
 
 _CELL_AT = re.compile(r"^(table \d+) row (\d+) cell (\d+)$")
