@@ -260,7 +260,7 @@ def test_failed_write_keeps_previous_outputs(tmp_path, monkeypatch):
     out = tmp_path / "processed"
     _build(RAW, out)
     before = _snapshot(out)
-    real_write = build_module._write_table
+    real_write = build_module.write_table
     calls = []
 
     def failing_write(df, folder, name, *args):
@@ -269,7 +269,7 @@ def test_failed_write_keeps_previous_outputs(tmp_path, monkeypatch):
         calls.append(name)
         real_write(df, folder, name, *args)
 
-    monkeypatch.setattr(build_module, "_write_table", failing_write)
+    monkeypatch.setattr(build_module, "write_table", failing_write)
     with pytest.raises(OSError, match="simulated"):
         _build(RAW, out, cache_dir=None)  # without a cache: the outputs are written again
     assert calls, "the build never wrote a table"

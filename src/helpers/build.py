@@ -27,7 +27,8 @@ files are compared with the canonical one cell by cell (``source.*`` issues).
 
 Each table is written as CSV, as one Parquet file, and as Parquet partitioned
 by report year (``cells/year=2023/part-0.parquet``, see
-:mod:`helpers.partitions`).
+:mod:`helpers.partitions` and :mod:`helpers.outputs`); ``cells``, about 200
+rows per report, is written in batches of reports and never held whole.
 
 A raw file may hold several reports (a compilation): each gets its own report
 id, the file name when the file holds one report, ``name#k`` when it holds
@@ -72,14 +73,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from . import codebook as _codebook
 from .cache import Cache, code_version, decode, result_key
@@ -87,7 +86,7 @@ from .derive import t3_wide, t4_wide
 from .executors import encoded_item, run as run_items
 from .identity import Resolution, SourceRecord, resolve
 from .limits import Limits, current
-from .partitions import write_partitioned
+from .outputs import TableWriter, write_table
 from .result import ExtractResult, Issue
 from .sources import load_sources, sha256_file
 from .validate import check_chain, sort_issues
@@ -272,28 +271,6 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _csv_ready(table: pa.Table) -> pa.Table:
-    """``table`` as the CSV shows it: booleans as ``True``/``False`` (what
-    pandas writes and :mod:`helpers.release` reads), everything else as is."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_boolean(f.type):
-            col = pc.if_else(table.column(i), "True", "False")
-            table = table.set_column(i, f.name, col)
-    return table
-
-
-def _write_table(df: pd.DataFrame, folder: Path, name: str, year_of_report: dict[str, int | None] | None = None) -> None:
-    """One output table as CSV, Parquet and Parquet partitioned by year, all
-    written by Arrow from one conversion of ``df`` (the pandas CSV writer
-    took most of a large build's table stage).  The CSV is UTF-8 with ``\n``
-    line ends; text values are quoted, a missing value is an empty field and
-    an empty text ``""``."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    pacsv.write_csv(_csv_ready(table), folder / f"{name}.csv", write_options=pacsv.WriteOptions(quoting_style="needed"))
-    pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
-    write_partitioned(df, folder, name, year_of_report, table=table)
-
-
 def report_id(r: ExtractResult) -> str:
     """A report's id: its file's name, with ``#k`` for the k-th report of a
     file holding several (:func:`attach_meta` sets the path so)."""
@@ -385,21 +362,20 @@ def tables(
     meta: dict[str, dict],
     extra_issues: list[Issue],
     resolution: Resolution | None = None,
+    with_cells: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """The processed tables as DataFrames (no I/O).
 
     ``resolution`` is the identity grouping of ``results``
     (:func:`helpers.identity.resolve`); computed here when not given.  Its
-    issues are added to ``extra_issues``.
+    issues are added to ``extra_issues``.  ``with_cells=False`` leaves out
+    ``cells`` (the build writes it in batches, :func:`cell_batches`).
     """
     cb = _codebook.load()
     if resolution is None:
         resolution = resolve(source_records(results, meta))
     extra_issues = list(extra_issues) + resolution.issues
-    order = {k: i for i, k in enumerate(cb.keys)}
     report_rows, issue_rows = [], []
-    cell_cols: dict[str, list] = {c: [] for c in ("report", "key", "table", "value", "status", "printed")}
-    table_of = {k: k.split(".")[0] for k in cb.keys}
     rid_of_path = {r.path: report_id(r) for r in results}
     for r in results:
         rid = report_id(r)
@@ -433,15 +409,6 @@ def tables(
                 "agency_known": res.agency_known,
             }
         )
-        # the cells table column by column (a dict per cell would cost more than the table)
-        keys = sorted(r.cells, key=lambda k: order.get(k, 10**6))
-        cells = [r.cells[k] for k in keys]
-        cell_cols["report"].extend([rid] * len(keys))
-        cell_cols["key"].extend(keys)
-        cell_cols["table"].extend([table_of.get(k) or k.split(".")[0] for k in keys])
-        cell_cols["value"].extend([None if c.value is None else float(c.value) for c in cells])
-        cell_cols["status"].extend([c.status for c in cells])
-        cell_cols["printed"].extend([c.printed for c in cells])
     all_issues = [(i, report_id(r)) for r in results for i in r.issues]
     all_issues += [(i, rid_of_path.get(i.path, i.path)) for i in extra_issues]
     for i, rid in sorted(all_issues, key=lambda x: ({"error": 0, "warning": 1, "info": 2}[x[0].severity], x[1], x[0].rule, x[0].message)):
@@ -460,7 +427,6 @@ def tables(
     if "year" in reports:
         reports["year"] = reports["year"].astype("Int64")
         reports["year_detected"] = reports["year_detected"].astype("Int64")
-    cells = pd.DataFrame(cell_cols, columns=["report", "key", "table", "value", "status", "printed"])
     issues = pd.DataFrame(issue_rows, columns=["report", "severity", "rule", "cells", "expected", "actual", "message"])
     issues["expected"] = issues["expected"].astype("float64")
     issues["actual"] = issues["actual"].astype("float64")
@@ -484,7 +450,38 @@ def tables(
     t2 = ident.merge(pd.DataFrame(t2_rows, columns=["report"] + [k.removeprefix("t2.") for k in t2_keys]), on="report", how="left")
     t3 = ident.merge(t3_wide(by_report), on="report", how="inner")
     t4 = ident.merge(t4_wide(by_report), on="report", how="inner")
-    return {"reports": reports, "cells": cells, "issues": issues, "narrative": narrative_table(results), "t2": t2, "t3": t3, "t4": t4}
+    frames = {"reports": reports, "issues": issues, "narrative": narrative_table(results), "t2": t2, "t3": t3, "t4": t4}
+    if with_cells:
+        frames["cells"] = pa.concat_tables(cell_batches(results)).to_pandas()
+    return frames
+
+
+CELL_SCHEMA = pa.Schema.from_pandas(
+    pd.DataFrame({"report": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "table": pd.Series(dtype="str"),
+                  "value": pd.Series(dtype="float64"), "status": pd.Series(dtype="str"), "printed": pd.Series(dtype="str")}),
+    preserve_index=False,
+)
+
+
+def cell_batches(results: list[ExtractResult], reports_per_batch: int = 1000) -> Iterator[pa.Table]:
+    """The ``cells`` table (the printed layer: one row per report and cell, in
+    codebook order) as Arrow tables of ``reports_per_batch`` reports each, so
+    that the build never holds the whole table."""
+    cb = _codebook.load()
+    order = {k: i for i, k in enumerate(cb.keys)}
+    table_of = {k: k.split(".")[0] for k in cb.keys}
+    for start in range(0, max(len(results), 1), reports_per_batch):
+        cols: dict[str, list] = {c: [] for c in CELL_SCHEMA.names}
+        for r in results[start : start + reports_per_batch]:
+            keys = sorted(r.cells, key=lambda k: order.get(k, 10**6))
+            cells = [r.cells[k] for k in keys]
+            cols["report"].extend([report_id(r)] * len(keys))
+            cols["key"].extend(keys)
+            cols["table"].extend([table_of.get(k) or k.split(".")[0] for k in keys])
+            cols["value"].extend([None if c.value is None else float(c.value) for c in cells])
+            cols["status"].extend([c.status for c in cells])
+            cols["printed"].extend([c.printed for c in cells])
+        yield pa.table(cols, schema=CELL_SCHEMA)
 
 
 NARRATIVE_COLUMNS = ["report", "pattern", "sentence", "printed", "value", "unit", "key", "table_value", "agrees", "denominators", "where"]
@@ -682,7 +679,7 @@ def build(
         # one record per agency-year: group the reports, choose the canonical one
         resolution = resolve(source_records(results, meta))
         extra.extend(chain_issues(results, meta, resolution))
-        frames = tables(results, meta, extra, resolution=resolution)
+        frames = tables(results, meta, extra, resolution=resolution, with_cells=False)
         year_of = dict(zip(frames["reports"]["report"], frames["reports"]["year"])) if len(frames["reports"]) else {}
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
         try:
@@ -690,7 +687,12 @@ def build(
                 shutil.rmtree(staging)
             staging.mkdir(parents=True)
             for name in OUTPUTS:
-                _write_table(frames[name], staging, name, year_of)
+                if name == "cells":
+                    with TableWriter(staging, name, CELL_SCHEMA, year_of) as w:
+                        for batch in cell_batches(results):
+                            w.write(batch)
+                else:
+                    write_table(frames[name], staging, name, year_of)
             _swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -17,6 +17,7 @@ every place where it changed anything:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pandas as pd
 
@@ -41,7 +42,8 @@ T4_COLUMNS = ["report"] + [f"{g}.{c}" for g in ("review", "litigation_direct", "
 
 
 def _is_filled(r: ExtractResult, table: str) -> bool:
-    return any(c.status == "number" for k, c in r.cells.items() if k.startswith(table + "."))
+    prefix = table + "."
+    return any(c.status == "number" and k.startswith(prefix) for k, c in r.cells.items())
 
 
 def _read(c, filled: bool) -> tuple[float, bool]:
@@ -59,6 +61,13 @@ def _split_other(r: ExtractResult) -> bool:
     return any(r.cells.get(f"t3.other_no_correction.{c}") is not None and r.cells[f"t3.other_no_correction.{c}"].status != "absent" for c in ("natural_person", "total"))
 
 
+@lru_cache(maxsize=4)
+def _t3_keys(split: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(row, the cell keys of its columns) of every Table 3 leaf row."""
+    cb = _codebook.load()
+    return tuple((row, tuple(f"t3.{row}.{c}" for c in cb.t3_cols)) for row in cb.t3_leaves(split))
+
+
 def t3_rows(r: ExtractResult, report: str) -> list[dict]:
     cb = _codebook.load()
     filled = _is_filled(r, "t3")
@@ -67,8 +76,9 @@ def t3_rows(r: ExtractResult, report: str) -> list[dict]:
     split = _split_other(r)
     out: list[dict] = []
     parts_cols = cb.t3_cols[:-1]
-    for row in cb.t3_leaves(split):
-        cells = [r.cells.get(f"t3.{row}.{c}") for c in cb.t3_cols]
+    get = r.cells.get
+    for row, keys in _t3_keys(split):
+        cells = [get(k) for k in keys]
         if all(c is None or c.status == "absent" for c in cells):
             continue
         rec: dict = {"report": report, "row": row}

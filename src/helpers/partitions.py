@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 NULL = "__HIVE_DEFAULT_PARTITION__"
 FILE = "part-0.parquet"
 
-__all__ = ["write_partitioned", "read_partitioned", "partition_years", "NULL"]
+__all__ = ["PartitionWriter", "write_partitioned", "read_partitioned", "partition_years", "year_labels", "NULL"]
 
 
 def _labels(years: pd.Series) -> pd.Series:
@@ -34,6 +34,57 @@ def _labels(years: pd.Series) -> pd.Series:
     return out
 
 
+def year_labels(table: pa.Table, year_of_report: Mapping[str, int | None] | None = None) -> np.ndarray:
+    """The partition value of each row of ``table``: its ``year`` column, else
+    ``year_of_report[report]``; NULL where unknown."""
+    names = table.column_names
+    if "year" in names:
+        years = pd.to_numeric(pd.Series(table.column("year").to_numpy(zero_copy_only=False)), errors="coerce")
+    elif "report" in names:
+        lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
+        years = pd.to_numeric(pd.Series(table.column("report").to_pylist()).map(lookup), errors="coerce")
+    else:
+        years = pd.Series([None] * table.num_rows, dtype="float64")
+    return _labels(years).to_numpy()
+
+
+class PartitionWriter:
+    """``folder/name/year=Y/part-0.parquet`` for every year, written batch by
+    batch (one Parquet writer per year, opened when its first row comes).  A
+    table without rows gives one empty partition
+    (``year=__HIVE_DEFAULT_PARTITION__``) so that its schema is still recorded."""
+
+    def __init__(self, folder: Path, name: str, schema: pa.Schema, year_of_report: Mapping[str, int | None] | None = None):
+        self.root = folder / name
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.schema = schema
+        self.year_of_report = year_of_report
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def _writer(self, value: str) -> pq.ParquetWriter:
+        w = self.writers.get(value)
+        if w is None:
+            part = self.root / f"year={value}"
+            part.mkdir()
+            w = self.writers[value] = pq.ParquetWriter(part / FILE, self.schema, compression="zstd")
+        return w
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        labels = year_labels(table, self.year_of_report)
+        values, inverse = np.unique(labels, return_inverse=True)
+        for i, value in enumerate(values):
+            sub = table if len(values) == 1 else table.take(pa.array(np.flatnonzero(inverse == i)))
+            self._writer(str(value)).write_table(sub)
+
+    def close(self) -> None:
+        if not self.writers:
+            self._writer(NULL)
+        for w in self.writers.values():
+            w.close()
+
+
 def write_partitioned(
     df: pd.DataFrame,
     folder: Path,
@@ -41,30 +92,13 @@ def write_partitioned(
     year_of_report: Mapping[str, int | None] | None = None,
     table: pa.Table | None = None,
 ) -> None:
-    """Write ``folder/name/year=Y/part-0.parquet`` for every year of ``df``.
-
-    The year is the ``year`` column, else ``year_of_report[report]``.  An
-    empty table gives one empty partition (``year=__HIVE_DEFAULT_PARTITION__``)
-    so that its schema is still recorded.  ``table``: ``df`` already converted
-    by ``pa.Table.from_pandas(df, preserve_index=False)``.
-    """
+    """Write ``folder/name/year=Y/part-0.parquet`` for every year of ``df``
+    (see :class:`PartitionWriter`).  ``table``: ``df`` already converted by
+    ``pa.Table.from_pandas(df, preserve_index=False)``."""
     table = pa.Table.from_pandas(df, preserve_index=False) if table is None else table
-    if "year" in df.columns:
-        years = pd.to_numeric(df["year"], errors="coerce")
-    elif "report" in df.columns:
-        lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
-        years = pd.to_numeric(df["report"].map(lookup), errors="coerce")
-    else:
-        years = pd.Series([None] * len(df), dtype="float64")
-    labels = _labels(years).to_numpy()
-    root = folder / name
-    root.mkdir(parents=True, exist_ok=True)
-    values, inverse = np.unique(labels, return_inverse=True) if len(labels) else (np.array([NULL]), None)
-    for i, value in enumerate(values):
-        part = root / f"year={value}"
-        part.mkdir()
-        sub = table if inverse is None else table.take(pa.array(np.flatnonzero(inverse == i)))
-        pq.write_table(sub, part / FILE, compression="zstd")
+    w = PartitionWriter(folder, name, table.schema, year_of_report)
+    w.write(table)
+    w.close()
 
 
 def partition_years(folder: Path) -> list[str]:
