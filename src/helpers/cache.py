@@ -36,6 +36,7 @@ import pickle
 import sqlite3
 import sys
 import zlib
+from array import array
 from dataclasses import astuple
 from functools import cache, lru_cache
 from importlib import resources
@@ -47,7 +48,7 @@ from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
 __all__ = ["Cache", "extractor_version", "code_version", "result_key", "encode", "decode", "FORMAT"]
 
-FORMAT = 2  # 2: the narrative layer is kept
+FORMAT = 3  # 2: the narrative layer is kept; 3: cells as keys, distinct cells and an index
 """Version of the entry encoding (:func:`encode`); part of every key."""
 
 # data tables that only the build, the identity rules or the research layer read
@@ -148,7 +149,10 @@ def result_key(sha256: str, path: str, level: str | None, limits: Limits, versio
 def encode(results: list[ExtractResult]) -> bytes:
     rows = []
     for r in results:
-        cells = tuple((k, c.value, c.status, c.printed) for k, c in r.cells.items())
+        # the keys, the report's distinct (value, status, printed), and which one each key has
+        distinct: dict[tuple, int] = {}
+        index = [distinct.setdefault((c.value, c.status, c.printed, type(c.value)), len(distinct)) for c in r.cells.values()]
+        cells = (tuple(r.cells), tuple(d[:3] for d in distinct), array("H", index).tobytes())
         issues = tuple((i.rule, i.severity, i.message, tuple(i.cells), i.expected, i.actual, i.path) for i in r.issues)
         narrative = tuple(
             (n.pattern, n.sentence, n.printed, n.value, n.unit, n.target, n.where, n.table, n.agrees, tuple(n.denominators))
@@ -179,7 +183,9 @@ def decode(blob: bytes, shared: dict | None = None) -> list[ExtractResult]:
         shared = {} if shared is None else shared
         out = []
         for path, status, edition, agency, year, kind, part, parts, cells, issues, narrative in rows:
-            cv = {sys.intern(k): _shared_cell(shared, v, st, pr) for k, v, st, pr in cells}
+            keys, distinct, index = cells
+            objs = [_shared_cell(shared, v, st, pr) for v, st, pr in distinct]
+            cv = dict(zip(map(sys.intern, keys), map(objs.__getitem__, array("H", index))))
             iss = [Issue(rule, sev, msg, list(cl), e, a, p) for rule, sev, msg, cl, e, a, p in issues]
             nar = [NarrativeValue(*n[:9], denominators=list(n[9])) for n in narrative]
             out.append(ExtractResult(path, status, edition, agency, year, kind, cv, iss, part, parts, narrative=nar))
