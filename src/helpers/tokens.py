@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -97,13 +98,12 @@ def _label_pattern(form: str) -> str:
     return f"(?:{n}[.、)]|\\({n}\\)){re.escape(m.group(2))}"
 
 
-def _compact(text: str) -> tuple[str, list[bool]]:
-    """NFKC-fold ``text``, drop whitespace and quotes, and remember for each kept
-    character whether whitespace stood before it (or a quote mark between two
-    digits: ``1“2`` is not 12)."""
+def _compact(text: str) -> tuple[str, list[int]]:
+    """NFKC-fold ``text`` and drop whitespace and quotes; also the positions
+    (in increasing order) of the kept characters that whitespace stood before,
+    or a quote mark between two digits (``1“2`` is not 12)."""
     s = unicodedata.normalize("NFKC", unfold_circled(text))
-    kept = _GAP.sub("", s)
-    breaks = [False] * len(kept)
+    breaks: list[int] = []
     removed = 0  # characters dropped before the current gap
     for m in _GAP.finditer(s):
         a, b = m.span()
@@ -112,23 +112,16 @@ def _compact(text: str) -> tuple[str, list[bool]]:
             if _HAS_WS.search(gap) or (
                 a > 0 and s[a - 1] in _ASCII_DIGITS and s[b] in _ASCII_DIGITS and _HAS_QUOTE.search(gap)
             ):
-                breaks[a - removed] = True
+                breaks.append(a - removed)
         removed += b - a
-    return fold_table(kept), breaks
+    return fold_table(_GAP.sub("", s)), breaks
 
 
-def _residue_tokens(compact: str, breaks: list[bool], start: int, end: int, before_label: bool, where: str) -> list[Token]:
+def _residue_tokens(compact: str, breaks: list[int], start: int, end: int, before_label: bool, where: str) -> list[Token]:
     """Tokens for the text between two labels: whitespace-separated words, each
     a number (or N/A marker) or a piece of text."""
-    words: list[str] = []
-    cur: list[str] = []
-    for i in range(start, end):
-        if breaks[i] and cur:
-            words.append("".join(cur))
-            cur = []
-        cur.append(compact[i])
-    if cur:
-        words.append("".join(cur))
+    cuts = [start, *breaks[bisect_right(breaks, start):bisect_left(breaks, end)], end]
+    words = [compact[a:b] for a, b in zip(cuts, cuts[1:])]
     if before_label and words:
         # an enumerator glued to the end belongs to the next label: "00000002." + "其他法律…"
         last = _TRAILING_ENUM.sub("", words[-1]) if len(words[-1]) > 1 else words[-1]

@@ -20,6 +20,10 @@ from .encoding import MOJIBAKE_NOTE, decode_bytes, looks_like_mojibake
 _MD_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
+# U+FFFD and the control characters other than tab, line feed, carriage return and form feed
+_BAD_CHARS = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _looks_binary(data: bytes, text: str) -> bool:
     """Random or binary bytes: NULs, many control characters or undecodable bytes."""
     if not data:
@@ -27,7 +31,7 @@ def _looks_binary(data: bytes, text: str) -> bool:
     sample = text[:20000]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    bad = len(_BAD_CHARS.findall(sample))
     wide = data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))  # UTF-16/32 BOMs (UTF-32 LE starts FF FE)
     return b"\x00" in data[:4096] and not wide or bad / len(sample) > 0.05
 
