@@ -85,6 +85,12 @@ _SKIP = {
     _W + "sdtEndPr",
     "{%s}Fallback" % MC_NS,
 }
+# Walked into by :func:`_content_children`: the wrappers, and the chosen branch of markup compatibility.
+_LOOK_THROUGH = _WRAPPERS | {"{%s}AlternateContent" % MC_NS, "{%s}Choice" % MC_NS}
+# Tags compared in the hot loops, spelled once.
+_P, _T, _TAB, _PTAB, _BR, _CR, _NB_HYPHEN = (_W + t for t in ("p", "t", "tab", "ptab", "br", "cr", "noBreakHyphen"))
+_TBL, _TR, _TC, _TRPR, _TCPR = (_W + t for t in ("tbl", "tr", "tc", "trPr", "tcPr"))
+_GRID_BEFORE, _GRID_SPAN, _VMERGE = (_W + t for t in ("gridBefore", "gridSpan", "vMerge"))
 
 
 class _Refused(Exception):
@@ -105,16 +111,16 @@ def _inline_text(el, out: list[str]) -> None:
         tag = child.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag == _W + "t":
+        if tag == _T:
             if child.text:
                 out.append(child.text)
-        elif tag == _W + "tab" or tag == _W + "ptab":
+        elif tag == _TAB or tag == _PTAB:
             out.append(" ")
-        elif tag == _W + "br" or tag == _W + "cr":
+        elif tag == _BR or tag == _CR:
             out.append("\n")
-        elif tag == _W + "noBreakHyphen":
+        elif tag == _NB_HYPHEN:
             out.append("-")
-        elif tag == _W + "p":
+        elif tag == _P:
             # a paragraph nested in a text box inside this paragraph
             if out and not out[-1].endswith("\n"):
                 out.append("\n")
@@ -136,7 +142,7 @@ def _content_children(el):
         tag = child.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag in _WRAPPERS or tag == "{%s}AlternateContent" % MC_NS or tag == "{%s}Choice" % MC_NS:
+        if tag in _LOOK_THROUGH:
             yield from _content_children(child)
         else:
             yield child
@@ -146,9 +152,10 @@ def _cell_text(tc) -> str:
     """Paragraphs of a cell joined with newlines; nested tables row by row."""
     parts: list[str] = []
     for child in _content_children(tc):
-        if child.tag == _W + "p":
+        tag = child.tag
+        if tag == _P:
             parts.append(paragraph_text(child))
-        elif child.tag == _W + "tbl":
+        elif tag == _TBL:
             for row in _table_rows(child):
                 texts = [t for t, _rs, _cs in row if t.strip()]
                 if texts:
@@ -169,6 +176,28 @@ def _int_attr(el, name: str, default: int) -> int:
         return default
 
 
+def _child(el, tag: str):
+    """The first child of ``el`` with ``tag``, or None: ``el.find(tag)``
+    without lxml's path machinery, which costs more than the walk."""
+    for x in el:
+        if x.tag == tag:
+            return x
+    return None
+
+
+def _span_and_merge(tcpr):
+    """``(tcpr.find(gridSpan), tcpr.find(vMerge))`` in one walk."""
+    span = vmerge = None
+    for x in tcpr:
+        tag = x.tag
+        if tag == _GRID_SPAN:
+            if span is None:
+                span = x
+        elif tag == _VMERGE and vmerge is None:
+            vmerge = x
+    return span, vmerge
+
+
 def _table_rows(tbl) -> list[list[tuple[str, int, int]]]:
     """``(text, rowspan, colspan)`` rows of a ``w:tbl`` with vMerge resolved.
 
@@ -180,20 +209,20 @@ def _table_rows(tbl) -> list[list[tuple[str, int, int]]]:
     # grid column -> the [text, rowspan, colspan, start_row] entry whose
     # vertical merge is still open there
     open_merges: dict[int, list] = {}
-    for r, tr in enumerate(x for x in _content_children(tbl) if x.tag == _W + "tr"):
+    for r, tr in enumerate(x for x in _content_children(tbl) if x.tag == _TR):
         row: list[list] = []
-        trpr = tr.find(_W + "trPr")
-        col = _int_attr(trpr.find(_W + "gridBefore") if trpr is not None else None, "val", 0)
+        trpr = _child(tr, _TRPR)
+        col = _int_attr(_child(trpr, _GRID_BEFORE) if trpr is not None else None, "val", 0)
         col = max(0, min(col, 64))
         if col:
             row.append(["", 1, col, r])
-        for tc in (x for x in _content_children(tr) if x.tag == _W + "tc"):
-            tcpr = tc.find(_W + "tcPr")
+        for tc in (x for x in _content_children(tr) if x.tag == _TC):
+            tcpr = _child(tc, _TCPR)
             span = 1
             vmerge = None
             if tcpr is not None:
-                span = _int_attr(tcpr.find(_W + "gridSpan"), "val", 1)
-                vm = tcpr.find(_W + "vMerge")
+                span_el, vm = _span_and_merge(tcpr)
+                span = _int_attr(span_el, "val", 1)
                 if vm is not None:
                     vmerge = vm.get(_W + "val", "continue")
             span = max(1, min(span, 64))
@@ -233,11 +262,12 @@ def _table(tbl) -> Table | None:
 
 def _blocks(body, doc: Document) -> None:
     for child in _content_children(body):
-        if child.tag == _W + "p":
+        tag = child.tag
+        if tag == _P:
             text = paragraph_text(child).strip()
             if text:
                 doc.blocks.append(Paragraph(text))
-        elif child.tag == _W + "tbl":
+        elif tag == _TBL:
             table = _table(child)
             if table is not None:
                 doc.blocks.append(table)
