@@ -52,7 +52,8 @@ class Table:
         misaligned header (wider than the data rows) cannot shift values.
         """
         for r, row in enumerate(self.rows):
-            yield [c.text for ci, c in enumerate(row) if not c.is_copy_at(r, ci)]
+            # (Cell.is_copy_at, inlined: this runs for every cell of every table)
+            yield [c.text for ci, c in enumerate(row) if c.origin == (r, ci) or c.origin == (-1, -1)]
 
 
 @dataclass(slots=True)
