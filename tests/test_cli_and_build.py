@@ -260,16 +260,16 @@ def test_failed_write_keeps_previous_outputs(tmp_path, monkeypatch):
     out = tmp_path / "processed"
     _build(RAW, out)
     before = _snapshot(out)
-    real_write = build_module.write_table
+    real_write = build_module.TableWriter.write
     calls = []
 
-    def failing_write(df, folder, name, *args):
+    def failing_write(self, table):  # the second batch of rows fails, half the tables written
         if calls:
             raise OSError("disk full (simulated)")
-        calls.append(name)
-        real_write(df, folder, name, *args)
+        calls.append(table)
+        real_write(self, table)
 
-    monkeypatch.setattr(build_module, "write_table", failing_write)
+    monkeypatch.setattr(build_module.TableWriter, "write", failing_write)
     with pytest.raises(OSError, match="simulated"):
         _build(RAW, out, cache_dir=None)  # without a cache: the outputs are written again
     assert calls, "the build never wrote a table"

@@ -73,24 +73,32 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-
-from . import codebook as _codebook
-from .cache import Cache, code_version, decode, result_key
-from .derive import t3_wide, t4_wide
+from .cache import Cache, code_version, result_key
+from .assemble import (
+    EncodedResults,
+    LazyCells,
+    attach_meta,
+    batch_frames,
+    chain_issues,
+    chain_issues_encoded,
+    issue_frame,
+    issue_row,
+    report_id,
+    schema,
+    source_record,
+    source_records,
+    tables,
+)
 from .executors import encoded_item, run as run_items
-from .identity import Resolution, SourceRecord, resolve
+from .identity import resolve
 from .limits import Limits, current
 from .outputs import TableWriter, write_table
-from .result import ExtractResult, Issue
+from .result import Issue
 from .sources import load_sources, sha256_file
-from .validate import check_chain, sort_issues
-from .narrative import narrative_rows
+from .validate import sort_issues
 
 OUTPUTS = ("reports", "cells", "issues", "narrative", "t2", "t3", "t4")
 RAW_SKIP = {"sources.csv", "README.md"}
@@ -271,238 +279,6 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def report_id(r: ExtractResult) -> str:
-    """A report's id: its file's name, with ``#k`` for the k-th report of a
-    file holding several (:func:`attach_meta` sets the path so)."""
-    return os.path.basename(r.path)
-
-
-def attach_meta(
-    files: list[tuple[str, list[ExtractResult]]], listed: dict, hashes: dict[str, str] | None = None
-) -> tuple[list[ExtractResult], dict[str, dict]]:
-    """The reports of the raw files and their provenance, keyed by report id.
-
-    ``files`` pairs each file's name with its results; ``listed`` maps file
-    names to their rows of sources.csv.  The k-th report of a file holding
-    several gets the path ``<file>#k`` (so issues and ids name the part) and
-    provenance without the agency and year of sources.csv (one row per file):
-    each part keeps its detected agency and year.  A report with no detected
-    year takes the year of sources.csv.  ``hashes`` gives the sha256 of files
-    not listed in sources.csv.
-    """
-    results: list[ExtractResult] = []
-    meta: dict[str, dict] = {}
-    for name, rs in files:
-        src = listed.get(name)
-        for r in rs:
-            if len(rs) > 1:
-                r.path = f"{r.path}#{r.part}"
-                m = source_meta(report_id(r), src)
-                m.update(agency="", year=None)
-            else:
-                m = source_meta(name, src)
-            if src is None and hashes:
-                m["sha256"] = hashes.get(name, "")
-            meta[m["report"]] = m
-            r.year = r.year or m["year"]
-            results.append(r)
-    return results, meta
-
-
-def source_records(results: list[ExtractResult], meta: dict[str, dict]) -> list[SourceRecord]:
-    """What the identity grouping needs of each report: agency and year
-    (sources.csv first, else detected), kind, status and completeness, cells."""
-    out = []
-    for r in results:
-        rid = report_id(r)
-        m = meta.get(rid, {})
-        out.append(
-            SourceRecord(
-                report=rid,
-                agency=m.get("agency") or r.agency or None,
-                year=m.get("year") or r.year,
-                kind=m.get("kind", "") or "",
-                status=r.status,
-                n_numbers=sum(c.status == "number" for c in r.cells.values()),
-                n_errors=sum(i.severity == "error" for i in r.issues),
-                path=rid,
-                cells=r.cells,
-            )
-        )
-    return out
-
-
-def chain_issues(results: list[ExtractResult], meta: dict[str, dict], resolution: Resolution) -> list[Issue]:
-    """Cross-year checks over the canonical reports, grouped by the normalised
-    agency (sources.csv first, else detected); reports without an agency and
-    duplicates are left out."""
-    chain_key = {}
-    for r in results:
-        res = resolution.by_report[report_id(r)]
-        chain_key[r.path] = res.agency_key if res.canonical else ""
-    return check_chain(results, key=lambda r: chain_key[r.path])
-
-
-def source_meta(name: str, src) -> dict:
-    """The provenance of one raw file as the output tables record it (empty when
-    ``src``, its row of sources.csv, is None)."""
-    return {
-        "report": name,
-        "agency": src.agency if src else "",
-        "year": src.year_int if src else None,
-        "level": src.level if src else "",
-        "province": src.province if src else "",
-        "kind": src.kind if src else "",
-        "sha256": src.sha256 if src else "",
-    }
-
-
-def tables(
-    results: list[ExtractResult],
-    meta: dict[str, dict],
-    extra_issues: list[Issue],
-    resolution: Resolution | None = None,
-    with_cells: bool = True,
-) -> dict[str, pd.DataFrame]:
-    """The processed tables as DataFrames (no I/O).
-
-    ``resolution`` is the identity grouping of ``results``
-    (:func:`helpers.identity.resolve`); computed here when not given.  Its
-    issues are added to ``extra_issues``.  ``with_cells=False`` leaves out
-    ``cells`` (the build writes it in batches, :func:`cell_batches`).
-    """
-    cb = _codebook.load()
-    if resolution is None:
-        resolution = resolve(source_records(results, meta))
-    extra_issues = list(extra_issues) + resolution.issues
-    report_rows, issue_rows = [], []
-    rid_of_path = {r.path: report_id(r) for r in results}
-    for r in results:
-        rid = report_id(r)
-        m = meta[rid]
-        res = resolution.by_report[rid]
-        sev = {"error": 0, "warning": 0, "info": 0}
-        for i in r.issues:
-            sev[i.severity] = sev.get(i.severity, 0) + 1
-        report_rows.append(
-            {
-                "report": rid,
-                "agency": m.get("agency") or r.agency or "",
-                "agency_detected": r.agency or "",
-                "year": m.get("year") or r.year,
-                "year_detected": r.year,
-                "level": m.get("level", ""),
-                "province": m.get("province", ""),
-                "kind": m.get("kind", ""),
-                "format": r.kind or "",
-                "edition": r.edition or "",
-                "status": r.status,
-                "n_errors": sev["error"],
-                "n_warnings": sev["warning"],
-                "n_info": sev["info"],
-                "sha256": m.get("sha256", ""),
-                "identity": res.identity,
-                "canonical": res.canonical,
-                "duplicate_of": res.duplicate_of,
-                "n_sources": res.n_sources,
-                "agreement": res.agreement,
-                "agency_known": res.agency_known,
-            }
-        )
-    all_issues = [(i, report_id(r)) for r in results for i in r.issues]
-    all_issues += [(i, rid_of_path.get(i.path, i.path)) for i in extra_issues]
-    for i, rid in sorted(all_issues, key=lambda x: ({"error": 0, "warning": 1, "info": 2}[x[0].severity], x[1], x[0].rule, x[0].message)):
-        issue_rows.append(
-            {
-                "report": rid,
-                "severity": i.severity,
-                "rule": i.rule,
-                "cells": ";".join(i.cells),
-                "expected": i.expected,
-                "actual": i.actual,
-                "message": i.message,
-            }
-        )
-    reports = pd.DataFrame(report_rows, columns=list(report_rows[0]) if report_rows else ["report"])
-    if "year" in reports:
-        reports["year"] = reports["year"].astype("Int64")
-        reports["year_detected"] = reports["year_detected"].astype("Int64")
-    issues = pd.DataFrame(issue_rows, columns=["report", "severity", "rule", "cells", "expected", "actual", "message"])
-    issues["expected"] = issues["expected"].astype("float64")
-    issues["actual"] = issues["actual"].astype("float64")
-
-    # the wide tables hold one record per identity: the canonical file's
-    keep = resolution.canonical_reports()
-    by_report = {report_id(r): r for r in results if report_id(r) in keep}
-    ident = (
-        reports.loc[reports["report"].isin(keep), ["report", "agency", "year", "edition"]].reset_index(drop=True)
-        if len(reports)
-        else pd.DataFrame(columns=["report", "agency", "year", "edition"])
-    )
-    t2_keys = [k for k, v in cb.keys.items() if v.table == "t2"]
-    t2_rows = []
-    for rid, r in by_report.items():
-        row = {"report": rid}
-        for k in t2_keys:
-            c = r.cells.get(k)
-            row[k.removeprefix("t2.")] = None if c is None or c.value is None else float(c.value)
-        t2_rows.append(row)
-    t2 = ident.merge(pd.DataFrame(t2_rows, columns=["report"] + [k.removeprefix("t2.") for k in t2_keys]), on="report", how="left")
-    t3 = ident.merge(t3_wide(by_report), on="report", how="inner")
-    t4 = ident.merge(t4_wide(by_report), on="report", how="inner")
-    frames = {"reports": reports, "issues": issues, "narrative": narrative_table(results), "t2": t2, "t3": t3, "t4": t4}
-    if with_cells:
-        frames["cells"] = pa.concat_tables(cell_batches(results)).to_pandas()
-    return frames
-
-
-CELL_SCHEMA = pa.Schema.from_pandas(
-    pd.DataFrame({"report": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "table": pd.Series(dtype="str"),
-                  "value": pd.Series(dtype="float64"), "status": pd.Series(dtype="str"), "printed": pd.Series(dtype="str")}),
-    preserve_index=False,
-)
-
-
-def cell_batches(results: list[ExtractResult], reports_per_batch: int = 1000) -> Iterator[pa.Table]:
-    """The ``cells`` table (the printed layer: one row per report and cell, in
-    codebook order) as Arrow tables of ``reports_per_batch`` reports each, so
-    that the build never holds the whole table."""
-    cb = _codebook.load()
-    order = {k: i for i, k in enumerate(cb.keys)}
-    table_of = {k: k.split(".")[0] for k in cb.keys}
-    for start in range(0, max(len(results), 1), reports_per_batch):
-        cols: dict[str, list] = {c: [] for c in CELL_SCHEMA.names}
-        for r in results[start : start + reports_per_batch]:
-            keys = sorted(r.cells, key=lambda k: order.get(k, 10**6))
-            cells = [r.cells[k] for k in keys]
-            cols["report"].extend([report_id(r)] * len(keys))
-            cols["key"].extend(keys)
-            cols["table"].extend([table_of.get(k) or k.split(".")[0] for k in keys])
-            cols["value"].extend([None if c.value is None else float(c.value) for c in cells])
-            cols["status"].extend([c.status for c in cells])
-            cols["printed"].extend([c.printed for c in cells])
-        yield pa.table(cols, schema=CELL_SCHEMA)
-
-
-NARRATIVE_COLUMNS = ["report", "pattern", "sentence", "printed", "value", "unit", "key", "table_value", "agrees", "denominators", "where"]
-
-
-def narrative_table(results: list[ExtractResult]) -> pd.DataFrame:
-    """The numbers every report states in its prose, one row each, with the
-    table value they were checked against (:mod:`helpers.narrative`)."""
-    rows = []
-    for r in results:
-        rid = report_id(r)
-        for row in narrative_rows([r]):
-            row["report"] = rid
-            rows.append(row)
-    df = pd.DataFrame(rows, columns=NARRATIVE_COLUMNS)
-    df["value"] = df["value"].astype("float64")
-    df["table_value"] = df["table_value"].astype("float64")
-    df["agrees"] = df["agrees"].astype("boolean")
-    return df
-
-
 CACHE_AUTO = "auto"
 """``cache_dir`` default: ``cache`` next to the output folder (``data/cache``)."""
 
@@ -656,8 +432,8 @@ def build(
             return summary
 
         shared: dict = {}  # one CellValue object per distinct printed cell, across all reports
-        per_file: list[list[ExtractResult] | None] = [store.get(k, shared) for _name, k in keys]
-        missing = [i for i, rs in enumerate(per_file) if rs is None]
+        blobs: list[bytes | None] = [store.get_encoded(k) for _name, k in keys]
+        missing = [i for i, b in enumerate(blobs) if b is None]
         summary.n_extracted = len(missing)
         n_jobs = jobs or (1 if len(missing) < 32 else os.cpu_count() or 1)
         bar = None
@@ -668,39 +444,61 @@ def build(
         for j, blob in run_items([todo[i] for i in missing], executor, n_jobs, scheduler, fn=encoded_item):
             i = missing[j]
             store.put_encoded(keys[i][1], blob)
-            per_file[i] = decode(blob, shared)
+            blobs[i] = blob
             if bar:
                 bar.update()
         if bar:
             bar.close()
         store.commit()
-        results, meta = attach_meta([(name, rs) for (name, _k), rs in zip(keys, per_file)], listed, hashes)
-        del per_file
+        data = EncodedResults([name for name, _k in keys], blobs, listed, hashes, shared)
+        # pass 1: what the grouping, the cross-year checks and the issues table need of each report
+        records, where, year_of, rid_of_path, issue_rows = [], {}, {}, {}, []
+        for i in range(len(data)):
+            try:
+                rs, meta = data.file(i)
+            except ValueError:  # a damaged cache entry: extract the file again
+                store.damaged += 1
+                summary.n_extracted += 1
+                blobs[i] = encoded_item(todo[i])
+                store.put_encoded(keys[i][1], blobs[i])
+                store.commit()
+                rs, meta = data.file(i)
+            for j, r in enumerate(rs):
+                rid = report_id(r)
+                where[rid] = (i, j)
+                rid_of_path[r.path] = rid
+                records.append(source_record(r, meta[rid], LazyCells(lambda i=i, j=j: data.file(i)[0][j].cells)))
+                year_of[rid] = meta[rid].get("year") or r.year
+                issue_rows += [issue_row(x, rid) for x in r.issues]
+                summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
         # one record per agency-year: group the reports, choose the canonical one
-        resolution = resolve(source_records(results, meta))
-        extra.extend(chain_issues(results, meta, resolution))
-        frames = tables(results, meta, extra, resolution=resolution, with_cells=False)
-        year_of = dict(zip(frames["reports"]["report"], frames["reports"]["year"])) if len(frames["reports"]) else {}
+        resolution = resolve(records)
+        del records
+        extra.extend(chain_issues_encoded(data, where, resolution))
+        issue_rows += [issue_row(x, rid_of_path.get(x.path, x.path)) for x in extra + resolution.issues]
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
         try:
             if staging.exists():
                 shutil.rmtree(staging)
             staging.mkdir(parents=True)
-            for name in OUTPUTS:
-                if name == "cells":
-                    with TableWriter(staging, name, CELL_SCHEMA, year_of) as w:
-                        for batch in cell_batches(results):
-                            w.write(batch)
-                else:
-                    write_table(frames[name], staging, name, year_of)
+            # pass 2: the tables, a batch of files at a time
+            streamed = [n for n in OUTPUTS if n != "issues"]
+            writers = {n: TableWriter(staging, n, schema(n), year_of) for n in streamed}
+            try:
+                for results, meta in data.batches():
+                    for name, frame in batch_frames(results, meta, resolution).items():
+                        writers[name].write(frame)
+            finally:
+                for w in writers.values():
+                    w.close()
+            issues = issue_frame(issue_rows)
+            write_table(issues, staging, "issues", year_of)
             _swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         summary.n_duplicates = resolution.n_duplicates
-        for r in results:
-            summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
-        for sev in frames["issues"]["severity"]:
+        for sev in issues["severity"]:
             summary.by_severity[sev] = summary.by_severity.get(sev, 0) + 1
         store.set_state(state_name, json.dumps([fingerprint, _outputs_stat(out), summary.to_json(), quick]))
     summary.seconds = time.perf_counter() - t0

@@ -232,6 +232,18 @@ class Cache:
 
     # -- extraction results
     def get(self, key: str, shared: dict | None = None) -> list[ExtractResult] | None:
+        blob = self.get_encoded(key)
+        if blob is None:
+            return None
+        try:
+            return decode(blob, shared)
+        except ValueError:
+            self.damaged += 1
+            return None
+
+    def get_encoded(self, key: str) -> bytes | None:
+        """The entry of ``key`` as stored, not checked (None when missing or
+        unreadable); :func:`decode` raises ``ValueError`` for a damaged one."""
         if self.db is None:
             return None
         try:
@@ -239,13 +251,7 @@ class Cache:
         except sqlite3.DatabaseError:  # a damaged page: recompute
             self.damaged += 1
             return None
-        if row is None:
-            return None
-        try:
-            return decode(row[0], shared)
-        except ValueError:
-            self.damaged += 1
-            return None
+        return None if row is None else row[0]
 
     def put(self, key: str, results: list[ExtractResult]) -> None:
         self.put_encoded(key, encode(results))

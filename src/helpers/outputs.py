@@ -51,8 +51,12 @@ class TableWriter:
         self.parts = PartitionWriter(folder, name, schema, year_of_report)
         self.closed = False
 
-    def write(self, table: pa.Table) -> None:
-        table = table.cast(self.schema) if table.schema != self.schema else table
+    def write(self, table: pa.Table | pd.DataFrame) -> None:
+        """Append rows (an Arrow table, or a DataFrame with the table's columns)."""
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, schema=self.schema, preserve_index=False)
+        elif table.schema != self.schema:
+            table = table.cast(self.schema)
         self.csv.write_table(csv_ready(table))
         self.parquet.write_table(table)
         self.parts.write(table)

@@ -40,12 +40,14 @@ def year_labels(table: pa.Table, year_of_report: Mapping[str, int | None] | None
     names = table.column_names
     if "year" in names:
         years = pd.to_numeric(pd.Series(table.column("year").to_numpy(zero_copy_only=False)), errors="coerce")
-    elif "report" in names:
-        lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
-        years = pd.to_numeric(pd.Series(table.column("report").to_pylist()).map(lookup), errors="coerce")
-    else:
-        years = pd.Series([None] * table.num_rows, dtype="float64")
-    return _labels(years).to_numpy()
+        return _labels(years).to_numpy()
+    if "report" not in names:
+        return np.full(table.num_rows, NULL, dtype=object)
+    # one lookup per distinct report, not per row (cells has about 200 rows per report)
+    codes = table.column("report").combine_chunks().dictionary_encode()
+    lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
+    per_report = pd.to_numeric(pd.Series(codes.dictionary.to_pylist(), dtype=object).map(lookup), errors="coerce")
+    return _labels(per_report).to_numpy()[codes.indices.to_numpy(zero_copy_only=False)]
 
 
 class PartitionWriter:
@@ -73,7 +75,10 @@ class PartitionWriter:
         if not table.num_rows:
             return
         labels = year_labels(table, self.year_of_report)
-        values, inverse = np.unique(labels, return_inverse=True)
+        if len(labels) and (labels == labels[0]).all():  # most batches of a sorted corpus: one year
+            values, inverse = labels[:1], np.zeros(len(labels), dtype=np.intp)
+        else:
+            values, inverse = np.unique(labels, return_inverse=True)
         for i, value in enumerate(values):
             sub = table if len(values) == 1 else table.take(pa.array(np.flatnonzero(inverse == i)))
             self._writer(str(value)).write_table(sub)
