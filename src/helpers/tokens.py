@@ -81,10 +81,20 @@ def _label_regex() -> re.Pattern[str]:
     forms = set(cb.labels) | {s for s, e in cb.stripped.items() if e}
     forms = {f for f in forms if len(f) >= 2}
     alts = sorted(forms, key=len, reverse=True)
-    return re.compile("|".join(_label_pattern(a) for a in alts))
+    # Every alternative begins with one of these characters; testing that first
+    # spares trying each alternative at every position (the alternatives of
+    # numbered labels begin with a group, so the engine cannot see it itself).
+    first = {c for a in alts for c in _first_chars(a)}
+    return re.compile(f"(?=[{re.escape(''.join(sorted(first)))}])(?:{'|'.join(_label_pattern(a) for a in alts)})")
 
 
 _NUMBERED = re.compile(r"^(\d{1,2})\.(.+)$")
+
+
+def _first_chars(form: str) -> str:
+    """The characters a match of :func:`_label_pattern` of ``form`` can begin with."""
+    m = _NUMBERED.match(form)
+    return m.group(1)[0] + "(" if m else form[0]
 
 
 def _label_pattern(form: str) -> str:
