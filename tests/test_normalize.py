@@ -210,3 +210,30 @@ def test_every_codebook_label_finds_itself(cb):
             block, row_label, col_label = parts
             assert key.row in targets(cb, row_label, "t2_row"), key.key
             assert key.col in targets(cb, col_label, "t2_col"), key.key
+
+
+def test_nfkc_pieces_split_only_at_stable_characters():
+    """normalize.nfkc normalises text piece by piece between the characters of
+    STABLE; each must be left alone by NFKC and never compose with a neighbour."""
+    import random
+    import re
+    import unicodedata
+
+    from helpers.normalize import STABLE, nfkc
+
+    pairs = set()  # characters of canonical decompositions into two or more
+    for c in range(0x110000):
+        d = unicodedata.decomposition(chr(c))
+        if d and not d.startswith("<") and len(d.split()) > 1:
+            pairs.update(int(h, 16) for h in d.split())
+    stable = re.compile(f"[{STABLE}]")
+    for c in range(0x110000):
+        ch = chr(c)
+        if stable.match(ch):
+            assert unicodedata.normalize("NFKC", ch) == ch and unicodedata.combining(ch) == 0, hex(c)
+            assert c not in pairs and not 0x1100 <= c <= 0x11FF and not 0xAC00 <= c <= 0xD7A3, hex(c)
+    rng = random.Random(1)
+    pool = [chr(c) for c in range(0x20, 0x3100)] + list("年件，（）：１２") * 40 + ["\u0301", "\u3099", "\u0327"] * 20
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 60)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,6 +40,7 @@ from functools import cache
 from importlib import resources
 
 from .document import Document, Paragraph
+from .normalize import nfkc
 from .parts import marker_of
 from .result import CellValue, ExtractResult, Issue, NarrativeValue
 
@@ -180,7 +180,7 @@ def _is_heading(line: str) -> bool:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", "", nfkc(text))
 
 
 def find(doc: Document, year: int | None = None) -> list[NarrativeValue]:

@@ -82,6 +82,31 @@ _ENUM_DIGIT = re.compile(r"^\(?(\d{1,2})(?:[.、)]|\))")
 _ENUM_LEAD = re.compile(r"^(?:\([一二三四五六七八九十]{1,3}\)|[一二三四五六七八九十]{1,3}、|\(?\d{1,2}[.、)])+")
 
 
+# Characters NFKC leaves as they are and never composes with a neighbour: no
+# decomposition, combining class 0, in no canonical decomposition of two
+# characters.  Normalisation never reaches across one of them, so text can be
+# normalised piece by piece between them: in Chinese prose only the punctuation
+# (，（）：) is left to normalise.  (tests/test_normalize.py checks the class.)
+STABLE = "\u4e00-\u9fff0-9 \n、。《》“”"
+_UNSTABLE_RUN = re.compile(f"[^{STABLE}]+")
+_SHORT = 24  # shorter text is normalised whole: the pieces would cost more
+
+
+def _nfkc_run(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group())
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on long Chinese text.
+
+    >>> nfkc("２０２３年，本机关（区政府办公室）收到申请１２件。") == "2023年,本机关(区政府办公室)收到申请12件。"
+    True
+    """
+    if len(text) < _SHORT or text.isascii():
+        return unicodedata.normalize("NFKC", text)
+    return _UNSTABLE_RUN.sub(_nfkc_run, text)
+
+
 @lru_cache(maxsize=65536)
 def norm_label(text: str) -> str:
     """Fold a printed label to its comparison form.
@@ -93,7 +118,7 @@ def norm_label(text: str) -> str:
     >>> norm_label("危及“三安全一稳定”")
     '危及三安全一稳定'
     """
-    s = fold_table(unicodedata.normalize("NFKC", unfold_circled(text)))
+    s = fold_table(nfkc(unfold_circled(text)))
     m = _ENUM_DIGIT.match(s)
     if m:
         s = f"{m.group(1)}." + s[m.end():]
@@ -108,7 +133,7 @@ def strip_enumerator(norm: str) -> str:
 def norm_text(text: str) -> str:
     """Fold running text for scanning: like :func:`norm_label` but keeps nothing
     positional (used on whole lines whose labels and digits are run together)."""
-    return fold_table(unicodedata.normalize("NFKC", text))
+    return fold_table(nfkc(text))
 
 
 # Pinyin injected after characters by some mirror sites: 區(qū), 數(shù) (or in

@@ -15,9 +15,10 @@ of each cell.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .normalize import nfkc
 
 NA_MARKERS = frozenset({"/", "-", "--", "---", "—", "——", "–", "－", "／", "\\", "无", "/ ", "×", "*", "NA", "N/A", "n/a"})
 
@@ -53,7 +54,7 @@ _DIGIT_GAP = re.compile(r"\d[\s\u00a0\u3000]+\d")
 
 def _fold(text: str) -> str | None:
     """NFKC and drop spaces; ``None`` when spaces separate digits (several numbers)."""
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = nfkc(text).strip()
     if _DIGIT_GAP.search(s):
         return None
     return _SPACES.sub("", s)

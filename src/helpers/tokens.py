@@ -32,6 +32,7 @@ from .normalize import (
     _t2s_table,
     fold_table,
     fold_variants,
+    nfkc,
     norm_label,
     strip_enumerator,
     strip_pinyin,
@@ -112,7 +113,7 @@ def _compact(text: str) -> tuple[str, list[int]]:
     """NFKC-fold ``text`` and drop whitespace and quotes; also the positions
     (in increasing order) of the kept characters that whitespace stood before,
     or a quote mark between two digits (``1“2`` is not 12)."""
-    s = unicodedata.normalize("NFKC", unfold_circled(text))
+    s = nfkc(unfold_circled(text))
     breaks: list[int] = []
     removed = 0  # characters dropped before the current gap
     for m in _GAP.finditer(s):
