@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any, Callable
 
 import pandas as pd
@@ -235,19 +236,26 @@ def _report_row(r: ExtractResult, m: Mapping[str, Any], res) -> dict:
     }
 
 
+@lru_cache(maxsize=256)
+def _key_order(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A report's cell keys in codebook order (unknown keys last, as found)
+    and the table of each; reports of one edition share their key set."""
+    cb = _codebook.load()
+    order = {k: i for i, k in enumerate(cb.keys)}
+    ordered = tuple(sorted(keys, key=lambda k: order.get(k, 10**6)))
+    return ordered, tuple(k.split(".")[0] for k in ordered)
+
+
 def cell_table(results: list[ExtractResult]) -> pa.Table:
     """The printed layer of ``results``: one row per report and cell, in
     codebook order."""
-    cb = _codebook.load()
-    order = {k: i for i, k in enumerate(cb.keys)}
-    table_of = {k: k.split(".")[0] for k in cb.keys}
     cols: dict[str, list] = {c: [] for c in CELL_COLUMNS}
     for r in results:
-        keys = sorted(r.cells, key=lambda k: order.get(k, 10**6))
-        cells = [r.cells[k] for k in keys]
+        keys, tables = _key_order(tuple(r.cells))
+        cells = list(map(r.cells.__getitem__, keys))
         cols["report"].extend([report_id(r)] * len(keys))
         cols["key"].extend(keys)
-        cols["table"].extend([table_of.get(k) or k.split(".")[0] for k in keys])
+        cols["table"].extend(tables)
         cols["value"].extend([None if c.value is None else float(c.value) for c in cells])
         cols["status"].extend([c.status for c in cells])
         cols["printed"].extend([c.printed for c in cells])

@@ -41,8 +41,17 @@ T3_COLUMNS = [
 T4_COLUMNS = ["report"] + [f"{g}.{c}" for g in ("review", "litigation_direct", "litigation_after_review") for c in ("upheld", "corrected", "other", "pending", "total")] + ["n_blank_as_zero", "totals_recomputed"]
 
 
+@lru_cache(maxsize=8)
+def _table_keys(table: str) -> tuple[str, ...]:
+    return tuple(k for k in _codebook.load().keys if k.startswith(table + "."))
+
+
 def _is_filled(r: ExtractResult, table: str) -> bool:
-    prefix = table + "."
+    """Some cell of ``table`` (a codebook table) was read as a number."""
+    get = r.cells.get
+    if any((c := get(k)) is not None and c.status == "number" for k in _table_keys(table)):
+        return True
+    prefix = table + "."  # a key the codebook does not list
     return any(c.status == "number" and k.startswith(prefix) for k, c in r.cells.items())
 
 

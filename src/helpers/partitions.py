@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 NULL = "__HIVE_DEFAULT_PARTITION__"
 FILE = "part-0.parquet"
 
-__all__ = ["PartitionWriter", "write_partitioned", "read_partitioned", "partition_years", "year_labels", "NULL"]
+__all__ = ["PartitionWriter", "write_partitioned", "read_partitioned", "partition_years", "year_groups", "NULL"]
 
 
 def _labels(years: pd.Series) -> pd.Series:
@@ -34,20 +34,27 @@ def _labels(years: pd.Series) -> pd.Series:
     return out
 
 
-def year_labels(table: pa.Table, year_of_report: Mapping[str, int | None] | None = None) -> np.ndarray:
-    """The partition value of each row of ``table``: its ``year`` column, else
-    ``year_of_report[report]``; NULL where unknown."""
+def year_groups(table: pa.Table, year_of_report: Mapping[str, int | None] | None = None) -> list[tuple[str, np.ndarray | None]]:
+    """The rows of ``table`` by partition value, in the order of the values:
+    ``[(value, row indices), …]`` (indices None: every row).  The year is the
+    ``year`` column, else ``year_of_report[report]``; NULL where unknown.
+    Years are looked up once per distinct report and grouped as integers."""
     names = table.column_names
     if "year" in names:
-        years = pd.to_numeric(pd.Series(table.column("year").to_numpy(zero_copy_only=False)), errors="coerce")
-        return _labels(years).to_numpy()
-    if "report" not in names:
-        return np.full(table.num_rows, NULL, dtype=object)
-    # one lookup per distinct report, not per row (cells has about 200 rows per report)
-    codes = table.column("report").combine_chunks().dictionary_encode()
-    lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
-    per_report = pd.to_numeric(pd.Series(codes.dictionary.to_pylist(), dtype=object).map(lookup), errors="coerce")
-    return _labels(per_report).to_numpy()[codes.indices.to_numpy(zero_copy_only=False)]
+        labels = _labels(pd.to_numeric(pd.Series(table.column("year").to_numpy(zero_copy_only=False)), errors="coerce")).to_numpy()
+        codes, values = pd.factorize(labels)
+    elif "report" in names:
+        encoded = table.column("report").combine_chunks().dictionary_encode()
+        lookup = {r: y for r, y in (year_of_report or {}).items() if y is not None and not pd.isna(y)}
+        per_report = _labels(pd.to_numeric(pd.Series(encoded.dictionary.to_pylist(), dtype=object).map(lookup), errors="coerce")).to_numpy()
+        report_codes, values = pd.factorize(per_report)
+        codes = report_codes[encoded.indices.to_numpy(zero_copy_only=False)] if len(per_report) else np.zeros(0, dtype=np.intp)
+    else:
+        return [(NULL, None)] if table.num_rows else []
+    if len(values) == 1:
+        return [(str(values[0]), None)]
+    order = np.argsort(np.asarray(values, dtype=str), kind="stable")
+    return [(str(values[k]), np.flatnonzero(codes == k)) for k in order]
 
 
 class PartitionWriter:
@@ -74,14 +81,8 @@ class PartitionWriter:
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        labels = year_labels(table, self.year_of_report)
-        if len(labels) and (labels == labels[0]).all():  # most batches of a sorted corpus: one year
-            values, inverse = labels[:1], np.zeros(len(labels), dtype=np.intp)
-        else:
-            values, inverse = np.unique(labels, return_inverse=True)
-        for i, value in enumerate(values):
-            sub = table if len(values) == 1 else table.take(pa.array(np.flatnonzero(inverse == i)))
-            self._writer(str(value)).write_table(sub)
+        for value, rows in year_groups(table, self.year_of_report):
+            self._writer(value).write_table(table if rows is None else table.take(pa.array(rows)))
 
     def close(self) -> None:
         if not self.writers:
