@@ -441,36 +441,39 @@ def build(
             from tqdm import tqdm
 
             bar = tqdm(total=len(missing), unit="report", desc="extract", file=sys.stderr)
-        for j, blob in run_items([todo[i] for i in missing], executor, n_jobs, scheduler, fn=encoded_item):
-            i = missing[j]
-            store.put_encoded(keys[i][1], blob)
-            blobs[i] = blob
-            if bar:
-                bar.update()
+        data = EncodedResults([name for name, _k in keys], blobs, listed, hashes, shared)
+        # pass 1, file by file as the workers deliver them: what the grouping, the
+        # cross-year checks and the issues table need of each report
+        records, where, year_of, rid_of_path, issue_rows = [], {}, {}, {}, []
+        extracted = run_items([todo[i] for i in missing], executor, n_jobs, scheduler, fn=encoded_item)
+        try:
+            for i in range(len(data)):
+                if blobs[i] is None:  # the next file the workers deliver (in file order) is this one
+                    _j, blobs[i] = next(extracted)
+                    store.put_encoded(keys[i][1], blobs[i])
+                    if bar:
+                        bar.update()
+                try:
+                    rs, meta = data.file(i)
+                except ValueError:  # a damaged cache entry: extract the file again
+                    store.damaged += 1
+                    summary.n_extracted += 1
+                    blobs[i] = encoded_item(todo[i])
+                    store.put_encoded(keys[i][1], blobs[i])
+                    rs, meta = data.file(i)
+                for j, r in enumerate(rs):
+                    rid = report_id(r)
+                    where[rid] = (i, j)
+                    rid_of_path[r.path] = rid
+                    records.append(source_record(r, meta[rid], LazyCells(lambda i=i, j=j: data.file(i)[0][j].cells)))
+                    year_of[rid] = meta[rid].get("year") or r.year
+                    issue_rows += [issue_row(x, rid) for x in r.issues]
+                    summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
+        finally:
+            extracted.close()
         if bar:
             bar.close()
         store.commit()
-        data = EncodedResults([name for name, _k in keys], blobs, listed, hashes, shared)
-        # pass 1: what the grouping, the cross-year checks and the issues table need of each report
-        records, where, year_of, rid_of_path, issue_rows = [], {}, {}, {}, []
-        for i in range(len(data)):
-            try:
-                rs, meta = data.file(i)
-            except ValueError:  # a damaged cache entry: extract the file again
-                store.damaged += 1
-                summary.n_extracted += 1
-                blobs[i] = encoded_item(todo[i])
-                store.put_encoded(keys[i][1], blobs[i])
-                store.commit()
-                rs, meta = data.file(i)
-            for j, r in enumerate(rs):
-                rid = report_id(r)
-                where[rid] = (i, j)
-                rid_of_path[r.path] = rid
-                records.append(source_record(r, meta[rid], LazyCells(lambda i=i, j=j: data.file(i)[0][j].cells)))
-                year_of[rid] = meta[rid].get("year") or r.year
-                issue_rows += [issue_row(x, rid) for x in r.issues]
-                summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
         # one record per agency-year: group the reports, choose the canonical one
         resolution = resolve(records)
         del records
