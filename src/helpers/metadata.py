@@ -17,6 +17,30 @@ _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff（）()·]{2,40}?)?\s*(?P<year>(?:19|20)\d{2})\s*年(?:度)?\s*"
     r"(?P<agency2>[\u4e00-\u9fff（）()·]{0,40}?)\s*(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度)?\s*(?:报告|年报)"
 )
+_TITLE_YEAR = re.compile(r"(?=(?:19|20)\d{2})")  # where the year of a _TITLE match can stand
+_AGENCY_MAX = 40  # the longest agency group before the year in _TITLE
+
+
+def _titles(text: str):
+    """``_TITLE.finditer(text)``, with the pattern tried only where a match can
+    begin: before a year, at most an agency's length and a run of whitespace
+    earlier (trying it at every position of a long text costs much more)."""
+    pos = 0
+    for y in _TITLE_YEAR.finditer(text):
+        q = y.start()
+        if q < pos:
+            continue  # inside the last match
+        start = q
+        while start > pos and text[start - 1].isspace():  # (``\s`` is ``str.isspace``)
+            start -= 1
+        for p in range(max(pos, start - _AGENCY_MAX), q + 1):
+            m = _TITLE.match(text, p)
+            if m:
+                yield m
+                pos = m.end()
+                break
+
+
 _PERIOD = re.compile(r"(?:统计期限|统计周期|统计时限|数据统计)[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR_OPEN = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?(?:以来)?[，,、]")
 _JUNK_PREFIX = re.compile(r"^(?:标题|题目|当前位置|首页|正文)[:：]?")
@@ -75,7 +99,7 @@ def report_year_and_agency(doc: Document) -> tuple[int | None, str | None]:
     # inside a notice reference ("…关于做好2022年政府信息公开工作年度报告…") names none
     candidates: list[tuple[int, str | None]] = []
     for text in (joined,):
-        for m in _TITLE.finditer(text):
+        for m in _titles(text):
             y = int(m.group("year"))
             if not 1990 <= y <= 2100:
                 continue
