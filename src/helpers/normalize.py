@@ -125,6 +125,7 @@ def norm_label(text: str) -> str:
     return s.rstrip(":")
 
 
+@lru_cache(maxsize=65536)
 def strip_enumerator(norm: str) -> str:
     """Remove leading enumerators from a normalised label: ``(三)1.属于…`` → ``属于…``."""
     return _ENUM_LEAD.sub("", norm)

@@ -545,11 +545,16 @@ _MAX_HELD_ROWS = 2
 
 def _find_join(rows: list[Row], buf: list[tuple[int, int]], cb: Codebook, fold: bool, whole: bool = False):
     """The shortest tail of ``buf`` (all of it when ``whole``) whose pieces joined are a known label."""
+    texts = [rows[r].tokens[t].text for r, t in buf]
+    # the tail one piece shorter than the first one tried; each try puts one more piece before it
+    joined = "".join(texts[1:]) if whole else "".join(texts[-1:])
     for k in [len(buf)] if whole else range(2, len(buf) + 1):
-        pieces = buf[-k:]
-        joined = "".join(rows[r].tokens[t].text for r, t in pieces)
+        joined = texts[-k] + joined
         if not joined:
             continue
+        pieces = buf[-k:]
+        if _too_long(joined, max(cb.longest_label, _MAX_FOLD)):
+            break  # no label, folded or not; the longer tails hold this one
         entries = cb.lookup(norm_label(joined))
         if not entries and fold and _fold_length(joined) <= _MAX_FOLD:
             entries = cb.lookup(norm_label(fold_variants(joined)))
