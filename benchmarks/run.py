@@ -57,6 +57,7 @@ from tooling.synth import generate, render  # noqa: E402
 from tooling.synth.values import AGENCIES  # noqa: E402
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in a notebook's traceback
 LINES: list[str] = []
 
 
@@ -347,9 +348,11 @@ def many_files(tmp: Path, n: int) -> None:
 NOTEBOOK = """
 import resource, subprocess, sys, time
 t = time.perf_counter()
-subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                "--ExecutePreprocessor.timeout=1800", "--output-dir", {outdir!r}, {nb!r}],
-               check=True, capture_output=True)
+proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                       "--ExecutePreprocessor.timeout=1800", "--output-dir", {outdir!r}, {nb!r}],
+                      capture_output=True, text=True)
+if proc.returncode:
+    sys.exit(proc.stderr[-2000:])
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
@@ -396,8 +399,12 @@ def national(tmp: Path, n: int, distinct: int, notebooks: bool) -> None:
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         code = NOTEBOOK.format(outdir=str(tmp / "national" / "executed"), nb=str(nb))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
-        if proc.returncode:
-            raise SystemExit(f"{nb.name}: {proc.stderr[-3000:]}")
+        if proc.returncode:  # recorded, and the run goes on
+            last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["no message"]
+            print(proc.stderr[-3000:], file=sys.stderr)
+            message = ANSI.sub("", last[0])[:200]
+            say(f"| {nb.stem} | failed: {message} | |")
+            continue
         sec, rss = proc.stdout.split()
         total, peak = total + float(sec), max(peak, int(rss))
         say(f"| {nb.stem} | {float(sec):.1f} | {int(rss) / 1024:.0f} |")
