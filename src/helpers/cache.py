@@ -231,16 +231,6 @@ class Cache:
         return db
 
     # -- extraction results
-    def get(self, key: str, shared: dict | None = None) -> list[ExtractResult] | None:
-        blob = self.get_encoded(key)
-        if blob is None:
-            return None
-        try:
-            return decode(blob, shared)
-        except ValueError:
-            self.damaged += 1
-            return None
-
     def get_encoded(self, key: str) -> bytes | None:
         """The entry of ``key`` as stored, not checked (None when missing or
         unreadable); :func:`decode` raises ``ValueError`` for a damaged one."""
@@ -252,9 +242,6 @@ class Cache:
             self.damaged += 1
             return None
         return None if row is None else row[0]
-
-    def put(self, key: str, results: list[ExtractResult]) -> None:
-        self.put_encoded(key, encode(results))
 
     def put_encoded(self, key: str, blob: bytes) -> None:
         """Store results already encoded (:func:`encode`, e.g. by a worker)."""

@@ -3,11 +3,12 @@
 Next to each flat table (``cells.csv``, ``cells.parquet``) the build writes
 ``cells/year=2023/part-0.parquet``, one file per report year (Hive layout; a
 report without a year goes to ``year=__HIVE_DEFAULT_PARTITION__``), so a study
-of some years reads only their files.  Every partition is cut from one Arrow
-table made of the whole DataFrame, so all partitions share one schema (and the
-pandas metadata: dtypes come back as they were), and rows keep their order
-within a partition.  Tables without a year column (``cells``, ``issues``) are
-partitioned by the year of their report; the year is then only in the path.
+of some years reads only their files.  :class:`PartitionWriter` cuts every
+batch of a table by year and appends it to its year's file, all written with
+the table's one schema (and its pandas metadata: dtypes come back as they
+were); rows keep their order within a partition.  Tables without a year column
+(``cells``, ``issues``, ``narrative``) are partitioned by the year of their
+report; the year is then only in the path.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 NULL = "__HIVE_DEFAULT_PARTITION__"
 FILE = "part-0.parquet"
 
-__all__ = ["PartitionWriter", "write_partitioned", "read_partitioned", "partition_years", "year_groups", "NULL"]
+__all__ = ["PartitionWriter", "read_partitioned", "partition_years", "year_groups", "NULL"]
 
 
 def _labels(years: pd.Series) -> pd.Series:
@@ -89,22 +90,6 @@ class PartitionWriter:
             self._writer(NULL)
         for w in self.writers.values():
             w.close()
-
-
-def write_partitioned(
-    df: pd.DataFrame,
-    folder: Path,
-    name: str,
-    year_of_report: Mapping[str, int | None] | None = None,
-    table: pa.Table | None = None,
-) -> None:
-    """Write ``folder/name/year=Y/part-0.parquet`` for every year of ``df``
-    (see :class:`PartitionWriter`).  ``table``: ``df`` already converted by
-    ``pa.Table.from_pandas(df, preserve_index=False)``."""
-    table = pa.Table.from_pandas(df, preserve_index=False) if table is None else table
-    w = PartitionWriter(folder, name, table.schema, year_of_report)
-    w.write(table)
-    w.close()
 
 
 def partition_years(folder: Path) -> list[str]:
