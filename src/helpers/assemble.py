@@ -51,6 +51,8 @@ __all__ = [
     "schema",
     "EncodedResults",
     "LazyCells",
+    "FirstPass",
+    "report_year",
     "chain_issues_encoded",
     "NARRATIVE_COLUMNS",
 ]
@@ -167,6 +169,11 @@ def attach_meta(
     return results, meta
 
 
+def report_year(r: ExtractResult, m: Mapping[str, Any]) -> int | None:
+    """A report's year as the tables give it: sources.csv first, else detected."""
+    return m.get("year") or r.year
+
+
 def source_record(r: ExtractResult, m: Mapping[str, Any], cells: Mapping[str, Any] | None = None) -> SourceRecord:
     """What the identity grouping needs of one report (``cells``: its cells,
     or a stand-in that fetches them when compared)."""
@@ -174,7 +181,7 @@ def source_record(r: ExtractResult, m: Mapping[str, Any], cells: Mapping[str, An
     return SourceRecord(
         report=rid,
         agency=m.get("agency") or r.agency or None,
-        year=m.get("year") or r.year,
+        year=report_year(r, m),
         kind=m.get("kind", "") or "",
         status=r.status,
         n_numbers=sum(c.status == "number" for c in r.cells.values()),
@@ -215,7 +222,7 @@ def _report_row(r: ExtractResult, m: Mapping[str, Any], res) -> dict:
         "report": report_id(r),
         "agency": m.get("agency") or r.agency or "",
         "agency_detected": r.agency or "",
-        "year": m.get("year") or r.year,
+        "year": report_year(r, m),
         "year_detected": r.year,
         "level": m.get("level", ""),
         "province": m.get("province", ""),
@@ -322,6 +329,40 @@ def issue_frame(rows: list[tuple]) -> pd.DataFrame:
     return typed(pd.DataFrame([r for _k, r in rows], columns=ISSUE_COLUMNS), "issues")
 
 
+class FirstPass:
+    """What is kept of each report after one look at it: its identity record,
+    where it is (file index, index within the file), its year, its issues as
+    rows of the ``issues`` table, and the count of each status.  The build
+    adds the files one by one as they arrive; :func:`tables` adds all at once."""
+
+    def __init__(self) -> None:
+        self.records: list[SourceRecord] = []
+        self.where: dict[str, tuple[int, int]] = {}
+        self.year_of: dict[str, int | None] = {}
+        self.rid_of_path: dict[str, str] = {}
+        self.issue_rows: list[tuple] = []
+        self.by_status: dict[str, int] = {}
+
+    def add(self, i: int, results: list[ExtractResult], meta: dict[str, dict],
+            cells_of: Callable[[int, int], Mapping[str, Any]] | None = None) -> None:
+        """The reports of file ``i``; ``cells_of(i, j)`` fetches the cells of
+        its j-th report when compared (None: keep them)."""
+        for j, r in enumerate(results):
+            rid = report_id(r)
+            self.where[rid] = (i, j)
+            self.rid_of_path[r.path] = rid
+            cells = None if cells_of is None else LazyCells(lambda i=i, j=j: cells_of(i, j))
+            self.records.append(source_record(r, meta[rid], cells))
+            self.year_of[rid] = report_year(r, meta[rid])
+            self.issue_rows += [issue_row(x, rid) for x in r.issues]
+            self.by_status[r.status] = self.by_status.get(r.status, 0) + 1
+
+    def add_issues(self, issues: list[Issue]) -> None:
+        """Issues of the whole corpus (raw files, grouping, cross-year checks),
+        each given to the report its path names."""
+        self.issue_rows += [issue_row(x, self.rid_of_path.get(x.path, x.path)) for x in issues]
+
+
 def tables(
     results: list[ExtractResult],
     meta: dict[str, dict],
@@ -334,14 +375,14 @@ def tables(
     (:func:`helpers.identity.resolve`); computed here when not given.  Its
     issues are added to ``extra_issues``.
     """
+    first = FirstPass()
+    first.add(0, results, meta)
     if resolution is None:
-        resolution = resolve(source_records(results, meta))
-    rid_of_path = {r.path: report_id(r) for r in results}
-    rows = [issue_row(i, report_id(r)) for r in results for i in r.issues]
-    rows += [issue_row(i, rid_of_path.get(i.path, i.path)) for i in list(extra_issues) + resolution.issues]
+        resolution = resolve(first.records)
+    first.add_issues(list(extra_issues) + resolution.issues)
     frames = batch_frames(results, meta, resolution)
     frames["cells"] = frames["cells"].to_pandas()
-    frames["issues"] = issue_frame(rows)
+    frames["issues"] = issue_frame(first.issue_rows)
     return frames
 
 
@@ -387,6 +428,10 @@ class EncodedResults:
     def file(self, i: int) -> tuple[list[ExtractResult], dict[str, dict]]:
         """The reports of file ``i`` and their provenance."""
         return attach_meta([(self.names[i], decode(self.blobs[i], self.shared))], self.listed, self.hashes)
+
+    def cells(self, i: int, j: int) -> Mapping[str, Any]:
+        """The cells of the j-th report of file ``i``."""
+        return self.file(i)[0][j].cells
 
     def batches(self, files_per_batch: int = 1000) -> Iterator[tuple[list[ExtractResult], dict[str, dict]]]:
         for start in range(0, len(self.blobs), files_per_batch):

@@ -27,8 +27,9 @@ files are compared with the canonical one cell by cell (``source.*`` issues).
 
 Each table is written as CSV, as one Parquet file, and as Parquet partitioned
 by report year (``cells/year=2023/part-0.parquet``, see
-:mod:`helpers.partitions` and :mod:`helpers.outputs`); ``cells``, about 200
-rows per report, is written in batches of reports and never held whole.
+:mod:`helpers.partitions` and :mod:`helpers.outputs`).  Every table but
+``issues`` is written a batch of files at a time and never held whole; the
+results are kept encoded between the two passes (see :mod:`helpers.assemble`).
 
 A raw file may hold several reports (a compilation): each gets its own report
 id, the file name when the file holds one report, ``name#k`` when it holds
@@ -79,16 +80,14 @@ from pathlib import Path
 from .cache import Cache, code_version, result_key
 from .assemble import (
     EncodedResults,
-    LazyCells,
+    FirstPass,
     attach_meta,
     batch_frames,
     chain_issues,
     chain_issues_encoded,
     issue_frame,
-    issue_row,
     report_id,
     schema,
-    source_record,
     source_records,
     tables,
 )
@@ -444,7 +443,7 @@ def build(
         data = EncodedResults([name for name, _k in keys], blobs, listed, hashes, shared)
         # pass 1, file by file as the workers deliver them: what the grouping, the
         # cross-year checks and the issues table need of each report
-        records, where, year_of, rid_of_path, issue_rows = [], {}, {}, {}, []
+        first = FirstPass()
         extracted = run_items([todo[i] for i in missing], executor, n_jobs, scheduler, fn=encoded_item)
         try:
             for i in range(len(data)):
@@ -461,24 +460,18 @@ def build(
                     blobs[i] = encoded_item(todo[i])
                     store.put_encoded(keys[i][1], blobs[i])
                     rs, meta = data.file(i)
-                for j, r in enumerate(rs):
-                    rid = report_id(r)
-                    where[rid] = (i, j)
-                    rid_of_path[r.path] = rid
-                    records.append(source_record(r, meta[rid], LazyCells(lambda i=i, j=j: data.file(i)[0][j].cells)))
-                    year_of[rid] = meta[rid].get("year") or r.year
-                    issue_rows += [issue_row(x, rid) for x in r.issues]
-                    summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
+                first.add(i, rs, meta, data.cells)
         finally:
             extracted.close()
         if bar:
             bar.close()
         store.commit()
         # one record per agency-year: group the reports, choose the canonical one
-        resolution = resolve(records)
-        del records
-        extra.extend(chain_issues_encoded(data, where, resolution))
-        issue_rows += [issue_row(x, rid_of_path.get(x.path, x.path)) for x in extra + resolution.issues]
+        resolution = resolve(first.records)
+        first.records.clear()
+        extra.extend(chain_issues_encoded(data, first.where, resolution))
+        first.add_issues(extra + resolution.issues)
+        summary.by_status = first.by_status
         staging = out.parent / f".{out.name}-staging-{os.getpid()}"
         try:
             if staging.exists():
@@ -486,7 +479,7 @@ def build(
             staging.mkdir(parents=True)
             # pass 2: the tables, a batch of files at a time
             streamed = [n for n in OUTPUTS if n != "issues"]
-            writers = {n: TableWriter(staging, n, schema(n), year_of) for n in streamed}
+            writers = {n: TableWriter(staging, n, schema(n), first.year_of) for n in streamed}
             try:
                 for results, meta in data.batches():
                     for name, frame in batch_frames(results, meta, resolution).items():
@@ -494,8 +487,8 @@ def build(
             finally:
                 for w in writers.values():
                     w.close()
-            issues = issue_frame(issue_rows)
-            write_table(issues, staging, "issues", year_of)
+            issues = issue_frame(first.issue_rows)
+            write_table(issues, staging, "issues", first.year_of)
             _swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
