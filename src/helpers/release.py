@@ -161,6 +161,7 @@ class Table:
     path: Path
     header: list[str]
     rows: list[list[str]]
+    floats: frozenset[str] = frozenset()  # columns the build stored as floats (:func:`_float_columns`)
 
 
 # ----------------------------------------------------------------- reading and checking
@@ -184,7 +185,7 @@ def read_table(path: Path) -> Table:
     for n, r in enumerate(rows, start=2):
         if len(r) != len(header):
             raise ReleaseError(f"{path}: line {n} has {len(r)} fields, the header {len(header)}")
-    return Table(path.stem, path, header, rows)
+    return Table(path.stem, path, header, rows, _float_columns(path))
 
 
 def _cell_key(table: str, column: str, row: dict[str, str] | None = None) -> str | None:
@@ -228,19 +229,19 @@ def check_table(t: Table) -> None:
 # ----------------------------------------------------------------- the description
 
 
-def _float_columns(csv_path: Path) -> set[str]:
+def _float_columns(csv_path: Path) -> frozenset[str]:
     """Columns the build stored as floats (the Parquet beside the CSV says so;
     the CSV prints a float that is whole without a decimal point)."""
     parquet = csv_path.with_suffix(".parquet")
     if not parquet.is_file():
-        return set()
-    return {f.name for f in pq.read_schema(parquet) if pa.types.is_floating(f.type)}
+        return frozenset()
+    return frozenset(f.name for f in pq.read_schema(parquet) if pa.types.is_floating(f.type))
 
 
 def _field_type(t: Table, j: int) -> dict[str, Any]:
     col = t.header[j]
     values = {r[j] for r in t.rows} - {MISSING}
-    if _is_number_column(t.name, col) or col in _float_columns(t.path):
+    if _is_number_column(t.name, col) or col in t.floats:
         return {"type": "number"}
     if values and values <= {"True", "False"}:
         return {"type": "boolean", "trueValues": ["True"], "falseValues": ["False"]}
