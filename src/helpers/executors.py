@@ -4,9 +4,10 @@ processes, or on a dask.distributed cluster.
 Every executor takes the same work items, ``(path, level, limits)``, runs
 :func:`extract_item` on each (or :func:`encoded_item`: the results already
 encoded for the cache, so the worker, not the main process, pays for
-pickling them) and yields ``(index, results)`` **in the order of the items**, as soon as the next one in order is done, so the build can write
-the cache and drop what it no longer needs while the rest is being extracted,
-and its output does not depend on which worker finished first.
+pickling them) and yields ``(index, result)`` **in the order of the items**,
+as soon as the next one in order is done, so the build can write the cache
+and read each file while the rest is being extracted, and its output does
+not depend on which worker finished first.
 
 * ``local`` — one process (``jobs=1``) or a ``ProcessPoolExecutor`` of
   ``jobs`` workers.  Workers ignore SIGINT (the main process stops the pool)
